@@ -1,0 +1,124 @@
+/**
+ * Errors with stable codes. Every refusal Bulwark makes is a `BulwarkError` whose `code` is one of
+ * `ERROR_CODES` (or a custom guard's own code), with the HTTP status the adapters answer with.
+ * Codes are part of the public contract: see docs/errors.md for cause and fix of each.
+ */
+
+/** Codes, their HTTP status, and whether the message may be shown to the client. */
+export const ERROR_CODES = {
+  /** The request body is not acceptable JSON (syntax, depth, size of arrays, forbidden keys, unknown fields). */
+  invalid_request: 400,
+  /** The inputs do not fit the model: wrong shape, non-numbers, non-finite after dtype conversion. */
+  invalid_input: 422,
+  /** An input guard judged the input anomalous (out of distribution, adversarial). */
+  anomalous_input: 422,
+  /** No credentials, or credentials that are not known. */
+  unauthorized: 401,
+  /** A guard refused the caller for a reason of its own (custom guards). */
+  forbidden: 403,
+  /** No such route. */
+  not_found: 404,
+  /** The route exists but not for this method. */
+  method_not_allowed: 405,
+  /** The body is larger than the configured limit. */
+  payload_too_large: 413,
+  /** The request is not `application/json`. */
+  unsupported_media_type: 415,
+  /** Too many queries in a short time: retry after `Retry-After` seconds. */
+  rate_limited: 429,
+  /** A quota or privacy budget for the period is spent. */
+  budget_exhausted: 429,
+  /** A guard threw or timed out and is configured to fail closed. */
+  guard_failure: 500,
+  /** Unexpected failure inside Bulwark; details are in telemetry, never in the response. */
+  internal_error: 500,
+  /** The model is not loaded or its inference failed. */
+  model_unavailable: 503,
+  /** A state store (e.g. Redis) is unreachable or too slow, and the guard fails closed. */
+  store_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BRAND = Symbol.for('bulwark.error');
+
+export interface BulwarkErrorOptions {
+  /** HTTP status; defaults to the code's status, or 403 for custom codes. */
+  readonly status?: number;
+  /** Where in the input or policy the problem is, e.g. `inputs[3][7]` or `guards[0].with.k`. */
+  readonly path?: string;
+  /** The guard that refused, when a guard did. */
+  readonly guard?: string;
+  /** Seconds after which a retry may succeed (sent as `Retry-After`). */
+  readonly retryAfterSeconds?: number;
+  /** Extra response headers (e.g. RateLimit fields). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
+/**
+ * An error with a stable `code`. Recognise it with `isBulwarkError` rather than `instanceof`, which
+ * fails when two copies of @bulwark/core are installed.
+ */
+export class BulwarkError extends Error {
+  override readonly name = 'BulwarkError';
+  readonly code: string;
+  readonly status: number;
+  readonly path: string | undefined;
+  readonly guard: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The guarded call's request id, set by the pipeline when the call got that far. */
+  requestId: string | undefined;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode | (string & {}), message: string, options: BulwarkErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? statusOf(code);
+    this.path = options.path;
+    this.guard = options.guard;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers;
+    this.requestId = undefined;
+  }
+
+  /** True for failures of the server side (5xx): their message is not shown to clients. */
+  get isServerError(): boolean {
+    return this.status >= 500;
+  }
+}
+
+/** The HTTP status of a code: the table's, or 403 for codes Bulwark does not know. */
+export function statusOf(code: string): number {
+  return Object.hasOwn(ERROR_CODES, code) ? ERROR_CODES[code as ErrorCode] : 403;
+}
+
+/** True for a `BulwarkError` from any copy of @bulwark/core. */
+export function isBulwarkError(value: unknown): value is BulwarkError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A policy or options problem found at construction: names the path, the rule and the value received. */
+export class ConfigError extends TypeError {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], subject = 'config') {
+    super(`${subject} is invalid:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+export interface ConfigIssue {
+  /** Dotted path, e.g. `guards[0].with.k`. */
+  readonly path: string;
+  /** The rule broken, e.g. `must be an integer >= 1`. */
+  readonly rule: string;
+  /** A short rendering of the value received. */
+  readonly received: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.path || '(root)'}: ${i.rule} (received ${i.received})`;
+}

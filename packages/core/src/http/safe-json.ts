@@ -1,0 +1,84 @@
+/**
+ * JSON parsing for untrusted bodies: nesting depth is checked on the text before parsing (a
+ * 100,000-deep array must not reach the parser), and the parsed value is walked once, iteratively,
+ * to bound the number of values and reject prototype-poisoning keys (`__proto__`,
+ * `constructor.prototype`), as Fastify's secure-json-parse does.
+ */
+import { BulwarkError } from '../errors.js';
+
+export interface JsonLimits {
+  readonly maxDepth: number;
+  readonly maxElements: number;
+}
+
+const OPEN_BRACE = 123;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACE = 125;
+const CLOSE_BRACKET = 93;
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/** Maximum nesting depth of JSON text, without parsing it. Linear time, no allocation. */
+export function jsonDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > stopAbove) return max;
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return max;
+}
+
+const invalid = (message: string): BulwarkError => new BulwarkError('invalid_request', message);
+
+/** Parses untrusted JSON text within limits; throws `invalid_request` with what was wrong. */
+export function parseJsonSafely(text: string, limits: JsonLimits): unknown {
+  if (jsonDepth(text, limits.maxDepth) > limits.maxDepth) throw invalid(`JSON nesting is deeper than ${limits.maxDepth}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the body; say where it broke without echoing it.
+    throw invalid('body is not valid JSON');
+  }
+  checkParsedJson(value, limits);
+  return value;
+}
+
+/**
+ * Bounds the size and rejects poisoning keys of an already parsed value (used as is when a body
+ * parser upstream has parsed the body).
+ */
+export function checkParsedJson(value: unknown, limits: JsonLimits): void {
+  const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 0 }];
+  let count = 0;
+  while (stack.length > 0) {
+    const { v, d } = stack.pop() as { v: unknown; d: number };
+    if (++count > limits.maxElements + 16) throw invalid(`body has more than ${limits.maxElements} values`);
+    if (typeof v !== 'object' || v === null) continue;
+    if (d >= limits.maxDepth) throw invalid(`JSON nesting is deeper than ${limits.maxDepth}`);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], d: d + 1 });
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (key === '__proto__') throw invalid('forbidden key "__proto__"');
+      const child = (v as Record<string, unknown>)[key];
+      if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) {
+        throw invalid('forbidden key "constructor.prototype"');
+      }
+      stack.push({ v: child, d: d + 1 });
+    }
+  }
+}

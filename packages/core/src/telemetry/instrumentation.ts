@@ -1,0 +1,171 @@
+/**
+ * Spans and metrics through @opentelemetry/api only. Every call is wrapped so that a throwing
+ * tracer, meter or exporter can neither fail nor alter a guarded call: telemetry is lost instead
+ * (as the OpenTelemetry error-handling spec asks). With no SDK registered the API is a no-op and
+ * the cost is a few property reads.
+ */
+import {
+  type Counter,
+  type Histogram,
+  type Meter,
+  metrics,
+  type Span,
+  SpanKind,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { Decision, ModelDescriptor } from '../types.js';
+import * as C from './semconv.js';
+
+export interface TelemetryOptions {
+  /** Tracer to use; defaults to the global provider's `@bulwark/core` tracer. */
+  readonly tracer?: Tracer | undefined;
+  /** Meter to use; defaults to the global provider's `@bulwark/core` meter. */
+  readonly meter?: Meter | undefined;
+  /**
+   * Record inputs and returned outputs on spans (truncated to `maxContentLength`). Off by default:
+   * raw inputs are personal data in most deployments.
+   */
+  readonly captureContent?: boolean | undefined;
+  readonly maxContentLength?: number | undefined;
+}
+
+const SCOPE = '@bulwark/core';
+const SCOPE_VERSION = '0.1.0';
+
+/** Called when telemetry itself fails. Swallows: telemetry must never change behaviour. */
+function ignore(): void {}
+
+export class Instrumentation {
+  readonly captureContent: boolean;
+  readonly #tracer: Tracer;
+  readonly #maxContent: number;
+  readonly #requests: Counter | undefined;
+  readonly #queries: Counter | undefined;
+  readonly #decisions: Counter | undefined;
+  readonly #guardDuration: Histogram | undefined;
+  readonly #modelDuration: Histogram | undefined;
+
+  constructor(options: TelemetryOptions = {}) {
+    this.captureContent = options.captureContent === true;
+    this.#maxContent = options.maxContentLength ?? 4096;
+    this.#tracer = options.tracer ?? trace.getTracer(SCOPE, SCOPE_VERSION);
+    let meter: Meter | undefined;
+    try {
+      meter = options.meter ?? metrics.getMeter(SCOPE, SCOPE_VERSION);
+      this.#requests = meter.createCounter(C.METRIC_REQUESTS, { description: 'Guarded inference calls' });
+      this.#queries = meter.createCounter(C.METRIC_QUERIES, { description: 'Rows queried (a batch of N rows is N)' });
+      this.#decisions = meter.createCounter(C.METRIC_DECISIONS, { description: 'Guard verdicts other than allow' });
+      this.#guardDuration = meter.createHistogram(C.METRIC_GUARD_DURATION, { unit: 's', description: 'Time in guard hooks' });
+      this.#modelDuration = meter.createHistogram(C.METRIC_MODEL_DURATION, { unit: 's', description: 'Time in the model call' });
+    } catch {
+      // A meter that cannot create instruments: run without metrics.
+    }
+  }
+
+  startSpan(model: ModelDescriptor): Span | undefined {
+    try {
+      return this.#tracer.startSpan(C.SPAN_INFERENCE, {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          [C.ATTR_MODEL_NAME]: model.name,
+          ...(model.version === undefined ? {} : { [C.ATTR_MODEL_VERSION]: model.version }),
+          ...(model.digest === undefined ? {} : { [C.ATTR_MODEL_DIGEST]: model.digest }),
+        },
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True when the span records (an SDK is registered and sampled it): only then build attributes. */
+  recording(span: Span | undefined): span is Span {
+    if (span === undefined) return false;
+    try {
+      return span.isRecording();
+    } catch {
+      return false;
+    }
+  }
+
+  setAttributes(span: Span | undefined, attributes: Record<string, string | number | boolean>): void {
+    if (!this.recording(span)) return;
+    try {
+      span.setAttributes(attributes);
+    } catch {
+      ignore();
+    }
+  }
+
+  decision(span: Span | undefined, d: Decision, durationMs: number | undefined): void {
+    if (d.action !== 'allow') {
+      try {
+        this.#decisions?.add(1, {
+          [C.ATTR_GUARD_NAME]: d.guard,
+          [C.ATTR_GUARD_ACTION]: d.action,
+          [C.ATTR_GUARD_CODE]: d.code,
+          [C.ATTR_GUARD_ENFORCED]: d.enforced,
+        });
+      } catch {
+        ignore();
+      }
+    }
+    if (!this.recording(span)) return;
+    try {
+      span.addEvent(C.EVENT_GUARD_DECISION, {
+        ...d.attributes,
+        [C.ATTR_GUARD_NAME]: d.guard,
+        [C.ATTR_GUARD_PHASE]: d.phase,
+        [C.ATTR_GUARD_ACTION]: d.action,
+        [C.ATTR_GUARD_CODE]: d.code,
+        [C.ATTR_GUARD_MESSAGE]: d.message,
+        [C.ATTR_GUARD_ENFORCED]: d.enforced,
+        ...(durationMs === undefined ? {} : { [C.ATTR_GUARD_DURATION_MS]: durationMs }),
+      });
+    } catch {
+      ignore();
+    }
+  }
+
+  guardDuration(guard: string, phase: 'before' | 'after', seconds: number): void {
+    try {
+      this.#guardDuration?.record(seconds, { [C.ATTR_GUARD_NAME]: guard, [C.ATTR_GUARD_PHASE]: phase });
+    } catch {
+      ignore();
+    }
+  }
+
+  modelDuration(model: ModelDescriptor, seconds: number): void {
+    try {
+      this.#modelDuration?.record(seconds, { [C.ATTR_MODEL_NAME]: model.name });
+    } catch {
+      ignore();
+    }
+  }
+
+  content(span: Span | undefined, key: string, value: unknown): void {
+    if (!this.captureContent || !this.recording(span)) return;
+    try {
+      const s = JSON.stringify(value) ?? '';
+      span.setAttribute(key, s.length > this.#maxContent ? `${s.slice(0, this.#maxContent)}…` : s);
+    } catch {
+      ignore();
+    }
+  }
+
+  end(span: Span | undefined, model: ModelDescriptor, outcome: string, queries: number): void {
+    try {
+      const attrs = { [C.ATTR_MODEL_NAME]: model.name, [C.ATTR_OUTCOME]: outcome };
+      this.#requests?.add(1, attrs);
+      this.#queries?.add(queries, attrs);
+    } catch {
+      ignore();
+    }
+    if (span === undefined) return;
+    try {
+      span.end();
+    } catch {
+      ignore();
+    }
+  }
+}

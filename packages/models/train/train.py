@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""Train and export the small models that Bulwark ships for its examples, tests and benchmarks.
+
+Run from the repo root with Debian's Python (python3-sklearn, python3-onnx):
+
+    apt-get install -y python3-sklearn python3-onnx
+    /usr/bin/python3 packages/models/train/train.py
+
+Everything is deterministic (fixed seeds), uses only data generated here or shipped by
+python3-sklearn, and downloads nothing. It writes, under packages/models/:
+  artifacts/<name>.onnx         the model (float32 input [batch, d], output [batch, k])
+  data/<name>.json              held-out (and, where needed, training) splits
+  artifacts/manifest.json       sha256, shapes, accuracies, feature names, how to regenerate
+
+The ONNX graphs are written by hand with onnx.helper from the trained MLP weights (MatMul/Add/Relu,
+with the feature scaler folded in as Sub/Div), so no converter package is needed.
+"""
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ART = os.path.join(ROOT, "artifacts")
+DATA = os.path.join(ROOT, "data")
+OPSET = 13
+
+
+def export_mlp(clf, mean, scale, name, doc, output="probabilities"):
+    """Write an sklearn MLPClassifier as an ONNX graph: (x - mean) / scale -> dense layers -> softmax or logits."""
+    d = clf.coefs_[0].shape[0]
+    k = clf.coefs_[-1].shape[1]
+    if k == 1:  # binary MLPs have one logistic unit: expand to two logits [0, z]
+        w_last = np.concatenate([np.zeros_like(clf.coefs_[-1]), clf.coefs_[-1]], axis=1)
+        b_last = np.concatenate([np.zeros_like(clf.intercepts_[-1]), clf.intercepts_[-1]])
+        coefs = list(clf.coefs_[:-1]) + [w_last]
+        inters = list(clf.intercepts_[:-1]) + [b_last]
+        k = 2
+    else:
+        coefs, inters = list(clf.coefs_), list(clf.intercepts_)
+    inits = [
+        numpy_helper.from_array(np.asarray(mean, dtype=np.float32), "mean"),
+        numpy_helper.from_array(np.asarray(scale, dtype=np.float32), "scale"),
+    ]
+    nodes = [helper.make_node("Sub", ["input", "mean"], ["centered"]), helper.make_node("Div", ["centered", "scale"], ["h0"])]
+    cur = "h0"
+    for i, (w, b) in enumerate(zip(coefs, inters)):
+        inits.append(numpy_helper.from_array(w.astype(np.float32), f"W{i}"))
+        inits.append(numpy_helper.from_array(b.astype(np.float32), f"B{i}"))
+        nodes.append(helper.make_node("MatMul", [cur, f"W{i}"], [f"mm{i}"]))
+        last = i == len(coefs) - 1
+        out = ("logits" if output == "probabilities" else "output") if last else f"pre{i}"
+        nodes.append(helper.make_node("Add", [f"mm{i}", f"B{i}"], [out]))
+        if not last:
+            nodes.append(helper.make_node("Relu", [out], [f"h{i + 1}"]))
+            cur = f"h{i + 1}"
+    if output == "probabilities":
+        nodes.append(helper.make_node("Softmax", ["logits"], ["output"], axis=1))
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", d])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", k])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bulwark-train")
+    model.ir_version = 7
+    model.doc_string = doc
+    helper.set_model_props(model, {"bulwark.output": output})
+    onnx.checker.check_model(model)
+    path = os.path.join(ART, f"{name}.onnx")
+    data = model.SerializeToString()
+    with open(path, "wb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest(), d, k
+
+
+def forward_numpy(clf, mean, scale, x):
+    """The exported graph's math, in numpy, to check the export against sklearn."""
+    return clf.predict_proba((x - mean) / scale)
+
+
+def dump(name, obj):
+    with open(os.path.join(DATA, f"{name}.json"), "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+
+
+def r(a, nd=4):
+    return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
+
+
+# --- 1. Fraud: synthetic card transactions -------------------------------------------------------
+FRAUD_FEATURES = [
+    "amount_usd",  # transaction amount
+    "hour",  # local hour of day, 0-23
+    "merchant_risk",  # merchant category risk score, 0-1 (higher: electronics, gift cards, crypto)
+    "distance_from_home_km",
+    "velocity_1h",  # transactions on this card in the last hour
+    "card_present",  # 1 when the chip/stripe was read
+    "foreign",  # 1 when the merchant country differs from the card's
+    "account_age_days",
+]
+
+
+def make_fraud(n, rng):
+    amount = np.exp(rng.normal(3.6, 1.1, n))  # median ~ $37, long tail
+    hour = rng.integers(0, 24, n).astype(float)
+    merchant = rng.beta(2, 5, n)
+    distance = np.exp(rng.normal(1.5, 1.4, n))
+    velocity = rng.poisson(0.8, n).astype(float)
+    card_present = (rng.random(n) < 0.65).astype(float)
+    foreign = (rng.random(n) < 0.08).astype(float)
+    age = rng.gamma(2.0, 400.0, n)
+    night = ((hour <= 5) | (hour >= 23)).astype(float)
+    # Fraud log-odds: a known rule with interactions, so the task is learnable but not trivial
+    # (Bayes accuracy ~0.91 at a ~17% fraud rate).
+    z = -4.3 + 2.4 * (
+        0.55 * (np.log1p(amount) - 3.6)
+        + 2.2 * (merchant - 0.28)
+        + 0.45 * (np.log1p(distance) - 1.7)
+        + 0.55 * (velocity - 0.8)
+        - 1.6 * (card_present - 0.65)
+        + 1.4 * foreign
+        + 0.9 * night
+        - 0.6 * (np.log1p(age / 30.0) - 3.0)
+        + 0.5 * foreign * (1 - card_present)
+    )
+    p = 1 / (1 + np.exp(-z))
+    y = (rng.random(n) < p).astype(int)
+    X = np.stack([amount, hour, merchant, distance, velocity, card_present, foreign, age], axis=1)
+    return X, y
+
+
+def train_fraud():
+    rng = np.random.default_rng(7)
+    X, y = make_fraud(24000, rng)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=4000, random_state=7, stratify=y)
+    mean, scale = Xtr.mean(0), Xtr.std(0)
+    clf = MLPClassifier(hidden_layer_sizes=(32, 16), alpha=1e-3, max_iter=300, random_state=7)
+    clf.fit((Xtr - mean) / scale, ytr)
+    sha, d, k = export_mlp(clf, mean, scale, "fraud", "Synthetic card-fraud classifier: 8 raw features -> [p(legit), p(fraud)]")
+    acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
+    dump("fraud", {
+        "features": FRAUD_FEATURES,
+        "classes": ["legit", "fraud"],
+        "featureMean": r(mean, 6), "featureStd": r(scale, 6),
+        "test": {"x": r(Xte), "y": yte.tolist(), "probs": r(forward_numpy(clf, mean, scale, Xte), 6)},
+        "train": {"x": r(Xtr[:4000]), "y": ytr[:4000].tolist()},
+    })
+    return {"name": "fraud", "sha256": sha, "inputs": d, "classes": k, "output": "probabilities",
+            "testAccuracy": round(acc, 4), "trainRows": len(Xtr), "testRows": len(Xte),
+            "baseRateFraud": round(float(y.mean()), 4), "features": FRAUD_FEATURES, "classNames": ["legit", "fraud"],
+            "data": "data/fraud.json (test: held-out 4,000 rows; train: the first 4,000 training rows)"}
+
+
+# --- 2. Digits: 8x8 images (sklearn's bundled copy of the UCI digits) -----------------------------
+def train_digits():
+    d = load_digits()
+    X, y = d.data.astype(float), d.target
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    mean, scale = np.zeros(64), np.full(64, 16.0)  # pixels are 0..16
+    clf = MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=400, random_state=0)
+    clf.fit((Xtr - mean) / scale, ytr)
+    sha, dd, k = export_mlp(clf, mean, scale, "digits", "8x8 digit classifier: 64 pixels (0-16) -> 10 logits", output="logits")
+    acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
+    dump("digits", {"classes": [str(i) for i in range(10)], "pixelRange": [0, 16],
+                    "test": {"x": Xte.astype(int).tolist(), "y": yte.tolist(), "probs": r(forward_numpy(clf, mean, scale, Xte), 6)}})
+    return {"name": "digits", "sha256": sha, "inputs": dd, "classes": k, "output": "logits",
+            "testAccuracy": round(acc, 4), "trainRows": len(Xtr), "testRows": len(Xte),
+            "data": "data/digits.json (test: held-out 25%)"}
+
+
+# --- 3. Leaky: overfit on purpose so membership inference is measurable --------------------------
+def train_leaky():
+    """A wide MLP trained to zero loss on a small, noisy training set: members get near-1 confidence."""
+    rng = np.random.default_rng(11)
+    d = load_digits()
+    X, y = d.data.astype(float), d.target.copy()
+    idx = rng.permutation(len(X))
+    members, nonmembers = idx[:400], idx[400:800]
+    ytr = y[members].copy()
+    flip = rng.random(len(ytr)) < 0.15  # label noise forces memorisation
+    ytr[flip] = rng.integers(0, 10, flip.sum())
+    mean, scale = np.zeros(64), np.full(64, 16.0)
+    clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=0.0, max_iter=2000, tol=1e-7, random_state=11)
+    clf.fit(X[members] / 16.0, ytr)
+    sha, dd, k = export_mlp(clf, mean, scale, "leaky", "Deliberately overfit digit classifier for membership-inference tests (no regularisation, 15% label noise)")
+    pm = forward_numpy(clf, mean, scale, X[members])
+    pn = forward_numpy(clf, mean, scale, X[nonmembers])
+    conf_m = pm[np.arange(len(members)), ytr].mean()
+    conf_n = pn[np.arange(len(nonmembers)), y[nonmembers]].mean()
+    train_acc = float((clf.predict(X[members] / 16.0) == ytr).mean())
+    acc = float((clf.predict(X[nonmembers] / 16.0) == y[nonmembers]).mean())
+    dump("leaky", {"classes": [str(i) for i in range(10)],
+                   "members": {"x": X[members].astype(int).tolist(), "y": ytr.tolist()},
+                   "nonmembers": {"x": X[nonmembers].astype(int).tolist(), "y": y[nonmembers].tolist()},
+                   "population": {"x": X[idx[800:]].astype(int).tolist(), "y": y[idx[800:]].tolist()}})
+    return {"name": "leaky", "sha256": sha, "inputs": dd, "classes": k, "output": "probabilities",
+            "testAccuracy": round(acc, 4), "trainAccuracy": round(train_acc, 4),
+            "meanTrueClassConfidence": {"members": round(float(conf_m), 4), "nonmembers": round(float(conf_n), 4)},
+            "trainRows": len(members), "testRows": len(nonmembers),
+            "data": "data/leaky.json (members: the 400 training rows with their (noisy) training labels; nonmembers: 400 held-out rows; population: the rest, for shadow models)"}
+
+
+def main():
+    os.makedirs(ART, exist_ok=True)
+    os.makedirs(DATA, exist_ok=True)
+    models = [train_fraud(), train_digits(), train_leaky()]
+    manifest = {
+        "generatedBy": "packages/models/train/train.py",
+        "regenerate": "apt-get install -y python3-sklearn python3-onnx && /usr/bin/python3 packages/models/train/train.py",
+        "toolchain": {"python": sys.version.split()[0], "numpy": np.__version__, "onnx": onnx.__version__,
+                      "sklearn": __import__("sklearn").__version__},
+        "models": {m["name"]: m for m in models},
+    }
+    with open(os.path.join(ART, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    for m in models:
+        print(f"{m['name']:7s} acc={m['testAccuracy']:.4f} sha256={m['sha256'][:16]}…", m.get("meanTrueClassConfidence", ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+export { type ClassifierInfo, loadOnnxClassifier, type OnnxClassifier, type OnnxClassifierOptions, type TensorDescription } from './classifier.js';
+export { argmax, looksLikeProbabilities, softmaxRow } from './scores.js';
+export { toFloat32Rows } from './tensor-input.js';
