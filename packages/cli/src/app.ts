@@ -1,0 +1,65 @@
+/**
+ * The `bulwark serve` HTTP contract, on Express or on Hono, over the same core endpoint:
+ *
+ *   POST /v1/predict  {"inputs": number[] | number[][]} → {"predictions":[{"label", "scores"?}]}
+ *   GET  /healthz     {"status":"ok"}
+ *   GET  /v1/model    the model's description (no weights)
+ *   anything else     404 not_found / 405 method_not_allowed, as JSON errors
+ */
+import type { RequestListener } from 'node:http';
+import { BulwarkError, type EndpointOptions, type EndpointResponse, errorResponse, type PredictGuarded } from '@bulwark/core';
+import * as bulwarkExpress from '@bulwark/express';
+import * as bulwarkHono from '@bulwark/hono';
+import { getRequestListener } from '@hono/node-server';
+import express from 'express';
+import { Hono } from 'hono';
+
+export type Framework = 'express' | 'hono';
+
+export interface AppOptions {
+  readonly guarded: PredictGuarded;
+  readonly endpoint: EndpointOptions;
+  /** Served at GET /v1/model. */
+  readonly modelDescription: unknown;
+}
+
+const ROUTES: Record<string, string> = { '/v1/predict': 'POST', '/healthz': 'GET', '/v1/model': 'GET' };
+
+/** 404 or 405 for a request no route took. */
+function unmatched(method: string, path: string): EndpointResponse {
+  const allowed = ROUTES[path];
+  if (allowed === undefined) return errorResponse(new BulwarkError('not_found', `no route ${path}`));
+  const r = errorResponse(new BulwarkError('method_not_allowed', `${path} accepts ${allowed} only (received ${method})`));
+  return { ...r, headers: { ...r.headers, allow: allowed } };
+}
+
+export function expressApp(o: AppOptions): RequestListener {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('env', 'production'); // no stack traces in Express's own error pages
+  app.post('/v1/predict', bulwarkExpress.predictHandler(o.guarded, o.endpoint));
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/v1/model', (_req, res) => void res.json(o.modelDescription));
+  app.use((req, res) => {
+    const r = unmatched(req.method, req.path);
+    res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+  });
+  app.use(((err, _req, res, _next) => {
+    const r = errorResponse(err);
+    res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+  }) as express.ErrorRequestHandler);
+  return app as unknown as RequestListener;
+}
+
+export function honoApp(o: AppOptions): RequestListener {
+  const app = new Hono();
+  app.post('/v1/predict', bulwarkHono.predictHandler(o.guarded, o.endpoint));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/v1/model', (c) => c.json(o.modelDescription as object));
+  app.notFound((c) => {
+    const r = unmatched(c.req.method, c.req.path);
+    return c.body(JSON.stringify(r.body), r.status as 404, r.headers);
+  });
+  app.onError(bulwarkHono.errorHandler);
+  return getRequestListener(app.fetch);
+}

@@ -1,0 +1,106 @@
+/**
+ * `bulwark serve`, as a function: load the model and policy, build the guard pipeline, and serve
+ * the HTTP contract with Node's timeouts set. Used by the CLI, the demo, the tests and the benchmarks.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBulwark, type Decision, type DecisionInfo, guardsFromPolicy, loadPolicy, type Policy, parsePolicy } from '@bulwark/core';
+import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
+import { expressApp, type Framework, honoApp } from './app.js';
+
+export interface ServeOptions {
+  /** Path of the ONNX classifier. */
+  readonly model: string;
+  /** Path of a JSON/YAML policy file, or an already parsed policy object. */
+  readonly policy?: string | Policy | undefined;
+  readonly port?: number | undefined;
+  readonly host?: string | undefined;
+  readonly framework?: Framework | undefined;
+  /** Refuse to start unless the model's sha256 matches. */
+  readonly modelSha256?: string | undefined;
+  /** Shared HMAC key for caller hashes (env BULWARK_PRINCIPAL_SECRET in the CLI). */
+  readonly principalSecret?: string | undefined;
+  readonly onDecision?: ((d: Decision, info: DecisionInfo) => void) | undefined;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  readonly model: OnnxClassifier;
+  readonly policy: Policy;
+  /** Stops accepting connections, lets in-flight requests finish, then releases the model. */
+  close(): Promise<void>;
+}
+
+/** Node's defaults are for servers behind a proxy; these hold without one (slowloris, CVE-2018-12122). */
+const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 };
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const policy: Policy =
+    options.policy === undefined ? { version: 1 } : typeof options.policy === 'string' ? loadPolicy(options.policy) : parsePolicy(options.policy);
+  const guards = guardsFromPolicy(policy);
+  const model = await loadOnnxClassifier(options.model, {
+    name: policy.model?.name,
+    version: policy.model?.version,
+    expectedSha256: options.modelSha256,
+  });
+  const bulwark = createBulwark({
+    mode: policy.mode,
+    model: model.descriptor,
+    guards,
+    principalSecret: options.principalSecret,
+    telemetry: { captureContent: policy.telemetry?.captureContent },
+    onDecision: options.onDecision,
+  });
+  const guarded = bulwark.wrap((rows: number[][]) => model.predict(rows), { validateInput: (rows) => model.validate(rows) });
+  const app = {
+    guarded,
+    endpoint: {
+      apiKeys: policy.auth?.apiKeys,
+      requireApiKey: policy.auth?.requireApiKey,
+      ipv6Subnet: policy.principal?.ipv6Subnet,
+      trustedProxies: policy.principal?.trustedProxies,
+      limits: { ...policy.limits, maxRows: Math.min(policy.limits?.maxRows ?? 1024, 1024) },
+    },
+    modelDescription: {
+      name: model.descriptor.name,
+      version: model.descriptor.version ?? null,
+      sha256: model.descriptor.digest,
+      inputs: model.info.inputs,
+      outputs: model.info.outputs,
+      features: model.info.features,
+      classes: model.info.classes,
+      scores: model.info.scores,
+      guards: bulwark.guards,
+      mode: bulwark.mode,
+    },
+  };
+  const listener = (options.framework ?? 'hono') === 'express' ? expressApp(app) : honoApp(app);
+  const server = createServer(SERVER_TIMEOUTS, listener);
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+  server.maxHeadersCount = 100;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${addr.port}`,
+    server,
+    model,
+    policy,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await bulwark.close();
+        await model.close();
+      })();
+      return closing;
+    },
+  };
+}

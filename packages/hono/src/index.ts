@@ -1,0 +1,110 @@
+/**
+ * Hono adapter: maps a Hono context to the core endpoint and the core's response (or error) back
+ * to a Response. No logic of its own; see @bulwark/core `createPredictEndpoint`.
+ */
+import {
+  createPredictEndpoint,
+  type EndpointOptions,
+  type EndpointRequest,
+  type EndpointResponse,
+  errorResponse,
+  type GuardedFunction,
+  type GuardedResult,
+  isBulwarkError,
+  type PredictGuarded,
+  type Principal,
+  readWebBody,
+} from '@bulwark/core';
+import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
+
+export interface HonoAdapterOptions extends EndpointOptions {
+  /**
+   * The client address. Default: the socket address under @hono/node-server (`c.env.incoming`);
+   * on other runtimes pass e.g. `getConnInfo(c).remote.address`.
+   */
+  readonly remoteAddress?: ((c: Context) => string | undefined) | undefined;
+}
+
+/** What the middleware form puts on the context, as `c.get('bulwark')`. */
+export interface BulwarkContext<I, O> {
+  readonly principal: Principal;
+  /** The guarded call for this caller. Rejects with a BulwarkError on refusal (see `errorHandler`). */
+  predict(input: I): Promise<GuardedResult<O>>;
+  /** The request body as JSON, read within the configured limits. */
+  readJson(): Promise<unknown>;
+}
+
+export type BulwarkVariables = { bulwark: BulwarkContext<unknown, unknown> };
+
+function nodeAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+function toEndpointRequest(c: Context, remote: (c: Context) => string | undefined): EndpointRequest {
+  return {
+    header: (name) => c.req.header(name),
+    remoteAddress: remote(c),
+    readBody: (max) => readWebBody(c.req.raw.body, max),
+    signal: c.req.raw.signal,
+  };
+}
+
+function respond(c: Context, r: EndpointResponse): Response {
+  return c.body(JSON.stringify(r.body), r.status as 200, r.headers);
+}
+
+/**
+ * Handler for the predict contract: `{"inputs": [...]}` → `{"predictions": [...]}`.
+ *
+ * @example
+ * ```ts
+ * app.post('/v1/predict', predictHandler(guarded))
+ * ```
+ */
+export function predictHandler(guarded: PredictGuarded, options: HonoAdapterOptions = {}): Handler {
+  const endpoint = createPredictEndpoint(guarded, options);
+  const remote = options.remoteAddress ?? nodeAddress;
+  return async function bulwarkPredict(c) {
+    return respond(c, await endpoint.handle(toEndpointRequest(c, remote)));
+  };
+}
+
+/**
+ * Middleware form: resolves the caller and sets `c.get('bulwark')` (principal, guarded predict,
+ * safe body reader) for handlers that shape their own response. Register `errorHandler` with
+ * `app.onError` to answer refusals with the standard JSON error.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Variables: BulwarkVariables }>()
+ * app.post('/score', bulwark(guarded), async (c) => {
+ *   const { output } = await c.get('bulwark').predict(rows)
+ *   return c.json({ digit: output[0].label })
+ * })
+ * app.onError(errorHandler)
+ * ```
+ */
+export function bulwark<I, O>(guarded: GuardedFunction<I, O>, options: HonoAdapterOptions = {}): MiddlewareHandler {
+  const endpoint = createPredictEndpoint(guarded as unknown as PredictGuarded, options);
+  const remote = options.remoteAddress ?? nodeAddress;
+  return async function bulwarkMiddleware(c, next) {
+    const er = toEndpointRequest(c, remote);
+    let principal: Principal;
+    try {
+      principal = endpoint.principal(er);
+    } catch (err) {
+      return respond(c, errorResponse(err));
+    }
+    const ctx: BulwarkContext<I, O> = {
+      principal,
+      predict: (input) => guarded.run(input, { principal, signal: er.signal }),
+      readJson: () => endpoint.readJson(er),
+    };
+    c.set('bulwark', ctx);
+    await next();
+  };
+}
+
+/** For `app.onError`: Bulwark refusals become `{"error":{code,message}}`; anything else a plain 500. */
+export const errorHandler: ErrorHandler = (err, c) => respond(c, errorResponse(isBulwarkError(err) ? err : undefined));
