@@ -94,7 +94,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // close() waits for in-flight requests; kept-alive sockets that go idle after their
+          // request finishes are closed as they do, not after keepAliveTimeout.
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
+          server.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
           server.closeIdleConnections();
         });
         await bulwark.close();

@@ -87,7 +87,7 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       }
       const declared = req.header('content-length');
       if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
-        throw new BulwarkError('payload_too_large', `request body exceeds ${limits.maxBodyBytes} bytes`);
+        throw new BulwarkError('payload_too_large', `request body exceeds ${limits.maxBodyBytes} bytes`, { headers: { connection: 'close' } });
       }
       const bytes = await req.readBody(limits.maxBodyBytes);
       let text: string;
