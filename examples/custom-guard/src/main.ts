@@ -1,0 +1,30 @@
+/** Runs the custom guard in monitor mode, then enforcing, on two transactions. */
+import { createBulwark, isBulwarkError } from '@bulwark/core';
+import { fraudData, modelPath } from '@bulwark/models';
+import { loadOnnxClassifier } from '@bulwark/onnx';
+import { featureRange } from './feature-range.js';
+
+export function trainingRanges(): [number, number][] {
+  const { train } = fraudData();
+  return (train.x[0] as number[]).map((_, j) => [Math.min(...train.x.map((r) => r[j] as number)), Math.max(...train.x.map((r) => r[j] as number))]);
+}
+
+const model = await loadOnnxClassifier(modelPath('fraud'));
+const normal = [42, 13, 0.2, 5, 0, 1, 0, 900];
+const crafted = [42, 13, 0.2, 5, 0, 1, 0, 1e6]; // an account age no real card has
+for (const mode of ['monitor', 'enforce'] as const) {
+  const predict = createBulwark({
+    guards: [featureRange({ ranges: trainingRanges(), mode })],
+    onDecision: (d) => process.stdout.write(`  [${mode}] ${d.guard}: ${d.action} ${d.code} (${d.message}), enforced=${d.enforced}\n`),
+  }).wrap((rows: number[][]) => model.predict(rows));
+  for (const row of [normal, crafted]) {
+    try {
+      const [p] = await predict([row], { principal: 'example' });
+      process.stdout.write(`[${mode}] p(fraud)=${p?.scores?.[1]?.toFixed(3)}\n`);
+    } catch (e) {
+      if (!isBulwarkError(e)) throw e;
+      process.stdout.write(`[${mode}] refused: ${e.code} ${e.message}\n`);
+    }
+  }
+}
+await model.close();
