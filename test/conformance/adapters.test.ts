@@ -16,9 +16,17 @@ const KEY_SHA = createHash('sha256').update(KEY).digest('hex');
 
 const throttle: Guard = {
   name: 'throttle-marker',
-  beforeInference: (ctx) => (ctx.input as number[][])[0]?.[1] === 23 ? { action: 'deny', code: 'rate_limited', message: 'too many queries', retryAfterSeconds: 7, headers: { 'ratelimit-policy': '"default";q=100;w=60' } } : undefined,
+  beforeInference: (ctx) =>
+    (ctx.input as number[][])[0]?.[1] === 23
+      ? { action: 'deny', code: 'rate_limited', message: 'too many queries', retryAfterSeconds: 7, headers: { 'ratelimit-policy': '"default";q=100;w=60' } }
+      : undefined,
 };
-const crash: Guard = { name: 'crasher', beforeInference: (ctx) => { if ((ctx.input as number[][])[0]?.[1] === 22) throw new Error('internal secret path /etc/x'); } };
+const crash: Guard = {
+  name: 'crasher',
+  beforeInference: (ctx) => {
+    if ((ctx.input as number[][])[0]?.[1] === 22) throw new Error('internal secret path /etc/x');
+  },
+};
 
 async function make(kind: ServerKind, variant: 'plain' | 'keys' | 'label'): Promise<TestServer> {
   const auth = variant === 'keys' ? { apiKeys: [{ name: 'conformance', sha256: KEY_SHA }], requireApiKey: true } : {};
@@ -124,7 +132,7 @@ describe.each(['express-adapter', 'hono-adapter'] as const)('%s with custom guar
   });
   afterAll(() => plain?.close());
 
-  it('maps a guard refusal to 429 with Retry-After and the guard\'s headers', async () => {
+  it("maps a guard refusal to 429 with Retry-After and the guard's headers", async () => {
     const r = await postJson(`${plain.url}/v1/predict`, { inputs: [[ROW[0], 23, ...ROW.slice(2)]] });
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toBe('7');
@@ -139,5 +147,4 @@ describe.each(['express-adapter', 'hono-adapter'] as const)('%s with custom guar
     expect(r.text).not.toContain('secret');
     expect(r.json.error.message).toContain(r.headers['x-request-id']);
   });
-
 });

@@ -3,15 +3,15 @@
  * receiver for its spans and metrics, SIGTERM with a request in flight.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fraudData, modelInfo, modelPath } from '@bulwark/models';
 import { describe, expect, it } from 'vitest';
-import { postJson, send } from '../helpers/http.js';
 import { BIN, startCli } from '../helpers/cli.js';
+import { postJson, send } from '../helpers/http.js';
 
 const ROW = fraudData().test.x[0] as number[];
 
@@ -52,7 +52,9 @@ describe('bulwark serve (CLI process)', () => {
     try {
       expect((await postJson(`${cli.url}/v1/predict`, { inputs: [ROW, ROW] }, { 'x-api-key': 'sk_live_key_in_header' })).status).toBe(200);
       const span = await until(() =>
-        otlp.payloads['/v1/traces']?.flatMap((p) => p.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans))).find((s: any) => s.name === 'bulwark.inference'),
+        otlp.payloads['/v1/traces']
+          ?.flatMap((p) => p.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)))
+          .find((s: any) => s.name === 'bulwark.inference'),
       );
       expect(attr(span, 'bulwark.model.name')).toBe('fraud');
       expect(attr(span, 'bulwark.model.digest')).toBe(modelInfo('fraud').sha256);
@@ -66,7 +68,9 @@ describe('bulwark serve (CLI process)', () => {
       await cli.exited;
     }
     // Metrics are flushed at shutdown.
-    const names = otlp.payloads['/v1/metrics']?.flatMap((p) => p.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name))));
+    const names = otlp.payloads['/v1/metrics']?.flatMap((p) =>
+      p.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name))),
+    );
     expect(names).toEqual(expect.arrayContaining(['bulwark.requests', 'bulwark.queries', 'bulwark.model.duration']));
     await otlp.close();
   });
@@ -94,7 +98,9 @@ describe('bulwark serve (CLI process)', () => {
     const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
         let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
       req.on('error', reject);

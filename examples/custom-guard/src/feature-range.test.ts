@@ -6,7 +6,9 @@ import { featureRange } from './feature-range.js';
 
 it('allows held-out traffic, refuses out-of-range rows, and only records in monitor mode', async () => {
   const { train, test } = fraudData();
-  const ranges = (train.x[0] as number[]).map((_, j) => [Math.min(...train.x.map((r) => r[j] as number)), Math.max(...train.x.map((r) => r[j] as number))] as [number, number]);
+  const ranges = (train.x[0] as number[]).map(
+    (_, j) => [Math.min(...train.x.map((r) => r[j] as number)), Math.max(...train.x.map((r) => r[j] as number))] as [number, number],
+  );
   const model = await loadOnnxClassifier(modelPath('fraud'));
   const enforce = createBulwark({ guards: [featureRange({ ranges })] }).wrap((rows: number[][]) => model.predict(rows));
   const monitor = createBulwark({ guards: [featureRange({ ranges, mode: 'monitor' })] }).wrap((rows: number[][]) => model.predict(rows));

@@ -23,7 +23,9 @@ it('scores a risky transaction for review and a routine one for approval', async
 });
 
 it('rounds scores on the standard route and refuses callers without a key', async () => {
-  const r = (await (await post('/v1/predict', { inputs: [25, 14, 0.1, 3, 0, 1, 0, 2000] }, DEMO_KEYS.analyst)).json()) as { predictions: { scores: number[] }[] };
+  const r = (await (await post('/v1/predict', { inputs: [25, 14, 0.1, 3, 0, 1, 0, 2000] }, DEMO_KEYS.analyst)).json()) as {
+    predictions: { scores: number[] }[];
+  };
   for (const s of r.predictions[0]?.scores ?? []) expect(Math.round(s * 100)).toBeCloseTo(s * 100, 9);
   expect((await post('/v1/predict', { inputs: [1, 2, 3, 4, 5, 6, 7, 8] })).status).toBe(401);
 });

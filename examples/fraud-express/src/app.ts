@@ -40,5 +40,9 @@ export async function createFraudServer(): Promise<{ server: Server; close(): Pr
   });
   app.use(errorHandler());
   const server = createServer(app);
-  return { server, close: async () => void (await new Promise((r) => server.close(r)), await model.close()) };
+  const close = async () => {
+    await new Promise((r) => server.close(r));
+    await model.close();
+  };
+  return { server, close };
 }

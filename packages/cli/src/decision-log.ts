@@ -12,6 +12,8 @@ export function decisionLogger(write: LogLine, color: boolean): (d: Decision, in
   return (d, info) => {
     const action = d.enforced || d.action === 'flag' ? d.action : `${d.action}(monitor)`;
     const tag = color ? `${COLOR[d.action] ?? ''}${action.padEnd(15)}\x1b[0m` : action.padEnd(15);
-    write(`${new Date().toISOString()} ${tag} ${d.code.padEnd(22)} guard=${d.guard} caller=${info.principalHash.slice(0, 8)} rows=${info.queries} ${JSON.stringify(d.message)}`);
+    write(
+      `${new Date().toISOString()} ${tag} ${d.code.padEnd(22)} guard=${d.guard} caller=${info.principalHash.slice(0, 8)} rows=${info.queries} ${JSON.stringify(d.message)}`,
+    );
   };
 }

@@ -61,7 +61,9 @@ async function serve(argv: string[]): Promise<void> {
     onDecision: values['log-decisions'] ? decisionLogger(log, process.stdout.isTTY === true) : undefined,
   });
   const d = running.model.descriptor;
-  log(`bulwark serve: ${d.name} (sha256 ${d.digest.slice(0, 12)}…) on ${running.url} [${values.framework}], guards: ${running.policy.guards?.map((g) => g.use).join(', ') || 'none'}`);
+  log(
+    `bulwark serve: ${d.name} (sha256 ${d.digest.slice(0, 12)}…) on ${running.url} [${values.framework}], guards: ${running.policy.guards?.map((g) => g.use).join(', ') || 'none'}`,
+  );
   if (secret === undefined) process.stderr.write('bulwark: BULWARK_PRINCIPAL_SECRET is not set; caller hashes are random per process\n');
   let stopping = false;
   const stop = (signal: string) => {

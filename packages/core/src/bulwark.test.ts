@@ -32,13 +32,21 @@ describe('createBulwark / wrap', () => {
       beforeInference: () => void log.push(`${name}:before`),
       afterInference: () => void log.push(`${name}:after`),
     });
-    await createBulwark({ guards: [mk('a'), mk('b')] }).wrap((x: number[][]) => (log.push('model'), model(x)))([[0]], P);
+    await createBulwark({ guards: [mk('a'), mk('b')] }).wrap((x: number[][]) => {
+      log.push('model');
+      return model(x);
+    })([[0]], P);
     expect(log).toEqual(['a:before', 'b:before', 'model', 'a:after', 'b:after']);
   });
 
   it('counts a batch of N rows as N queries', async () => {
     let seen = 0;
-    const counter: Guard = { name: 'counter', beforeInference: (ctx) => void (seen = ctx.queries) };
+    const counter: Guard = {
+      name: 'counter',
+      beforeInference: (ctx) => {
+        seen = ctx.queries;
+      },
+    };
     await createBulwark({ guards: [counter] }).wrap(model)([[1], [2], [3]], P);
     expect(seen).toBe(3);
   });
@@ -46,7 +54,12 @@ describe('createBulwark / wrap', () => {
   it('enforce: a deny verdict refuses with its code and status, and the model is not called', async () => {
     let called = false;
     const deny: Guard = { name: 'deny-all', beforeInference: () => ({ action: 'deny', code: 'rate_limited', message: 'slow down', retryAfterSeconds: 3 }) };
-    const e = await rejection(createBulwark({ guards: [deny] }).wrap((x: number[][]) => ((called = true), model(x)))([[1]], P));
+    const e = await rejection(
+      createBulwark({ guards: [deny] }).wrap((x: number[][]) => {
+        called = true;
+        return model(x);
+      })([[1]], P),
+    );
     expect(isBulwarkError(e)).toBe(true);
     expect(e.code).toBe('rate_limited');
     expect(e.status).toBe(429);
@@ -61,7 +74,9 @@ describe('createBulwark / wrap', () => {
       name: 'blank',
       afterInference: () => ({ action: 'modify', code: 'blanked', message: 'x', value: [], outputForm: 'label' }),
     };
-    const r = await createBulwark({ guards: [deny, mod], mode: 'monitor' }).wrap(model).run([[1]], P);
+    const r = await createBulwark({ guards: [deny, mod], mode: 'monitor' })
+      .wrap(model)
+      .run([[1]], P);
     expect(r.output).toEqual([{ label: 1, scores: [0.25, 0.75] }]);
     expect(r.outputForm).toBe('raw');
     expect(r.decisions.map((d) => [d.guard, d.action, d.enforced])).toEqual([
@@ -74,22 +89,41 @@ describe('createBulwark / wrap', () => {
     const deny: Guard = { name: 'shadow', mode: 'monitor', beforeInference: () => ({ action: 'deny', code: 'forbidden', message: 'no' }) };
     const mod: Guard<unknown, Prediction[]> = {
       name: 'label-only',
-      afterInference: (ctx) => ({ action: 'modify', code: 'label', message: 'x', value: (ctx.output ?? []).map((p) => ({ label: p.label })), outputForm: 'label' }),
+      afterInference: (ctx) => ({
+        action: 'modify',
+        code: 'label',
+        message: 'x',
+        value: (ctx.output ?? []).map((p) => ({ label: p.label })),
+        outputForm: 'label',
+      }),
     };
-    const r = await createBulwark({ guards: [deny, mod] }).wrap(model).run([[1]], P);
+    const r = await createBulwark({ guards: [deny, mod] })
+      .wrap(model)
+      .run([[1]], P);
     expect(r.output).toEqual([{ label: 1 }]);
     expect(r.outputForm).toBe('label');
   });
 
   it('modify before inference replaces the input the model sees', async () => {
-    const clamp: Guard<number[][]> = { name: 'clamp', beforeInference: (ctx) => ({ action: 'modify', code: 'clamped', message: 'c', value: ctx.input.map((r) => r.map((v) => Math.min(v, 5))) }) };
+    const clamp: Guard<number[][]> = {
+      name: 'clamp',
+      beforeInference: (ctx) => ({ action: 'modify', code: 'clamped', message: 'c', value: ctx.input.map((r) => r.map((v) => Math.min(v, 5))) }),
+    };
     let seen: number[][] = [];
-    await createBulwark({ guards: [clamp] }).wrap((x: number[][]) => ((seen = x), model(x)))([[9, 1]], P);
+    await createBulwark({ guards: [clamp] }).wrap((x: number[][]) => {
+      seen = x;
+      return model(x);
+    })([[9, 1]], P);
     expect(seen).toEqual([[5, 1]]);
   });
 
   it('fails closed when a guard throws: guard_failure, and no output is returned', async () => {
-    const boom: Guard = { name: 'boom', afterInference: () => { throw new Error('secret detail'); } };
+    const boom: Guard = {
+      name: 'boom',
+      afterInference: () => {
+        throw new Error('secret detail');
+      },
+    };
     const e = await rejection(createBulwark({ guards: [boom] }).wrap(model)([[1]], P));
     expect(e.code).toBe('guard_failure');
     expect(e.status).toBe(500);
@@ -103,8 +137,16 @@ describe('createBulwark / wrap', () => {
   });
 
   it('fails open when configured, and records that it did', async () => {
-    const boom: Guard = { name: 'boom', onError: 'allow', beforeInference: () => { throw new Error('x'); } };
-    const r = await createBulwark({ guards: [boom] }).wrap(model).run([[1]], P);
+    const boom: Guard = {
+      name: 'boom',
+      onError: 'allow',
+      beforeInference: () => {
+        throw new Error('x');
+      },
+    };
+    const r = await createBulwark({ guards: [boom] })
+      .wrap(model)
+      .run([[1]], P);
     expect(r.output).toHaveLength(1);
     expect(r.decisions).toMatchObject([{ guard: 'boom', action: 'flag', code: 'guard_failed_open', enforced: false }]);
   });
@@ -116,7 +158,11 @@ describe('createBulwark / wrap', () => {
   });
 
   it('maps a failing model to model_unavailable without exposing its error', async () => {
-    const e = await rejection(createBulwark().wrap(() => { throw new Error('native crash details'); })([[1]], P));
+    const e = await rejection(
+      createBulwark().wrap(() => {
+        throw new Error('native crash details');
+      })([[1]], P),
+    );
     expect(e.code).toBe('model_unavailable');
     expect(e.message).not.toContain('native');
   });
@@ -128,8 +174,15 @@ describe('createBulwark / wrap', () => {
 
   it('runs validateInput before any guard', async () => {
     let guardRan = false;
-    const g: Guard = { name: 'g', beforeInference: () => void (guardRan = true) };
-    const validateInput = () => { throw new BulwarkError('invalid_input', 'bad', { path: 'inputs[0]' }); };
+    const g: Guard = {
+      name: 'g',
+      beforeInference: () => {
+        guardRan = true;
+      },
+    };
+    const validateInput = () => {
+      throw new BulwarkError('invalid_input', 'bad', { path: 'inputs[0]' });
+    };
     const e = await rejection(createBulwark({ guards: [g] }).wrap(model, { validateInput })([[1]], P));
     expect(e.code).toBe('invalid_input');
     expect(guardRan).toBe(false);
@@ -137,7 +190,14 @@ describe('createBulwark / wrap', () => {
 
   it('refuses invalid guards at construction, naming each problem', () => {
     expect(() => createBulwark({ guards: [{ name: 'Bad Name', beforeInference: () => undefined }] })).toThrow(/guards\[0\]\.name: must be a kebab-case string/);
-    expect(() => createBulwark({ guards: [{ name: 'a', beforeInference: () => undefined }, { name: 'a', afterInference: () => undefined }] })).toThrow(/must be unique/);
+    expect(() =>
+      createBulwark({
+        guards: [
+          { name: 'a', beforeInference: () => undefined },
+          { name: 'a', afterInference: () => undefined },
+        ],
+      }),
+    ).toThrow(/must be unique/);
     expect(() => createBulwark({ guards: [{ name: 'x' } as AnyGuard] })).toThrow(/beforeInference or afterInference/);
     expect(() => createBulwark({ mode: 'dry' as never })).toThrow(/mode: must be "enforce" or "monitor" \(received "dry"\)/);
   });
@@ -145,7 +205,13 @@ describe('createBulwark / wrap', () => {
   it('calls onDecision for verdicts other than allow, and survives it throwing', async () => {
     const seen: string[] = [];
     const flag: Guard = { name: 'flagger', beforeInference: () => ({ action: 'flag', code: 'odd', message: 'm' }) };
-    const b = createBulwark({ guards: [flag], onDecision: (d, info) => { seen.push(`${d.guard}:${d.code}:${info.principalHash.length}`); throw new Error('logger down'); } });
+    const b = createBulwark({
+      guards: [flag],
+      onDecision: (d, info) => {
+        seen.push(`${d.guard}:${d.code}:${info.principalHash.length}`);
+        throw new Error('logger down');
+      },
+    });
     const r = await b.wrap(model).run([[1]], P);
     expect(r.output).toHaveLength(1);
     expect(seen).toEqual(['flagger:odd:22']);

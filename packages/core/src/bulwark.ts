@@ -163,10 +163,22 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
       telemetry.guardDuration(e.name, phase, ms / 1000);
       const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
       if (e.failOpen) {
-        record(ctx, decisions, span, { guard: e.name, phase, action: 'flag', code: 'guard_failed_open', message: `guard ${reason}; failing open as configured`, enforced: false }, ms);
+        record(
+          ctx,
+          decisions,
+          span,
+          { guard: e.name, phase, action: 'flag', code: 'guard_failed_open', message: `guard ${reason}; failing open as configured`, enforced: false },
+          ms,
+        );
         return;
       }
-      record(ctx, decisions, span, { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true }, ms);
+      record(
+        ctx,
+        decisions,
+        span,
+        { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true },
+        ms,
+      );
       throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
     }
     const ms = performance.now() - t0;
@@ -177,13 +189,28 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     }
     const enforce = e.mode === 'enforce';
     const enforced = enforce && verdict.action !== 'flag';
-    record(ctx, decisions, span, {
-      guard: e.name, phase, action: verdict.action, code: verdict.code, message: verdict.message, enforced, attributes: verdict.attributes,
-    }, ms);
+    record(
+      ctx,
+      decisions,
+      span,
+      {
+        guard: e.name,
+        phase,
+        action: verdict.action,
+        code: verdict.code,
+        message: verdict.message,
+        enforced,
+        attributes: verdict.attributes,
+      },
+      ms,
+    );
     if (!enforce) return;
     if (verdict.action === 'deny') {
       throw new BulwarkError(verdict.code, verdict.message, {
-        guard: e.name, status: verdict.status, retryAfterSeconds: verdict.retryAfterSeconds, headers: verdict.headers,
+        guard: e.name,
+        status: verdict.status,
+        retryAfterSeconds: verdict.retryAfterSeconds,
+        headers: verdict.headers,
       });
     }
     if (verdict.action === 'modify') {
@@ -195,10 +222,7 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     }
   }
 
-  function wrap<I, O>(
-    predict: (input: I, signal?: AbortSignal) => O | Promise<O>,
-    wrapOptions: WrapOptions<I> = {},
-  ): GuardedFunction<I, O> {
+  function wrap<I, O>(predict: (input: I, signal?: AbortSignal) => O | Promise<O>, wrapOptions: WrapOptions<I> = {}): GuardedFunction<I, O> {
     if (typeof predict !== 'function') {
       throw new ConfigError([{ path: 'predict', rule: 'must be a function', received: typeof predict }], 'wrap');
     }

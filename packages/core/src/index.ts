@@ -1,16 +1,75 @@
-export { type Bulwark, type BulwarkOptions, type CallOptions, createBulwark, type DecisionInfo, type GuardedFunction, type GuardedResult, type WrapOptions } from './bulwark.js';
-export { BulwarkError, type BulwarkErrorOptions, ConfigError, type ConfigIssue, ERROR_CODES, type ErrorCode, formatIssue, isBulwarkError, statusOf } from './errors.js';
-export { maskOutput, type MaskOutputOptions } from './guards/mask-output/index.js';
-export { createPredictEndpoint, type EndpointOptions, type EndpointRequest, type EndpointResponse, errorResponse, type PredictEndpoint, type PredictGuarded } from './http/endpoint.js';
+export {
+  type Bulwark,
+  type BulwarkOptions,
+  type CallOptions,
+  createBulwark,
+  type DecisionInfo,
+  type GuardedFunction,
+  type GuardedResult,
+  type WrapOptions,
+} from './bulwark.js';
+export {
+  BulwarkError,
+  type BulwarkErrorOptions,
+  ConfigError,
+  type ConfigIssue,
+  ERROR_CODES,
+  type ErrorCode,
+  formatIssue,
+  isBulwarkError,
+  statusOf,
+} from './errors.js';
+export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
+export {
+  createPredictEndpoint,
+  type EndpointOptions,
+  type EndpointRequest,
+  type EndpointResponse,
+  errorResponse,
+  type PredictEndpoint,
+  type PredictGuarded,
+} from './http/endpoint.js';
 export { DEFAULT_LIMITS, type HttpLimits } from './http/limits.js';
 export { parsePredictBody } from './http/predict-body.js';
 export { readNodeBody, readWebBody } from './http/read-body.js';
-export { type ApiKeyEntry, createPrincipalResolver, type PrincipalResolver, type PrincipalResolverOptions, type RequestIdentity } from './http/resolve-principal.js';
+export {
+  type ApiKeyEntry,
+  createPrincipalResolver,
+  type PrincipalResolver,
+  type PrincipalResolverOptions,
+  type RequestIdentity,
+} from './http/resolve-principal.js';
 export { checkParsedJson, jsonDepth, parseJsonSafely } from './http/safe-json.js';
-export { builtinGuards, configureGuard, type GuardFactory, type GuardSpec, guardsFromPolicy, loadPolicy, type Policy, parsePolicy, policySchema } from './policy/policy.js';
+export {
+  builtinGuards,
+  configureGuard,
+  type GuardFactory,
+  type GuardSpec,
+  guardsFromPolicy,
+  loadPolicy,
+  type Policy,
+  parsePolicy,
+  policySchema,
+} from './policy/policy.js';
 export { type Infer, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';
 export { type Principal, PrincipalHasher, type PrincipalInput, type PrincipalKind } from './principal/principal.js';
 export type { TelemetryOptions } from './telemetry/instrumentation.js';
 export * as semconv from './telemetry/semconv.js';
-export type { AllowVerdict, AnyGuard, Attributes, Decision, DenyVerdict, FlagVerdict, Guard, GuardAction, GuardContext, GuardMode, GuardVerdict, ModelDescriptor, ModifyVerdict, OutputForm, Prediction } from './types.js';
+export type {
+  AllowVerdict,
+  AnyGuard,
+  Attributes,
+  Decision,
+  DenyVerdict,
+  FlagVerdict,
+  Guard,
+  GuardAction,
+  GuardContext,
+  GuardMode,
+  GuardVerdict,
+  ModelDescriptor,
+  ModifyVerdict,
+  OutputForm,
+  Prediction,
+} from './types.js';

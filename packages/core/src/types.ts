@@ -91,6 +91,7 @@ export interface DenyVerdict extends VerdictBase {
 }
 
 export type GuardVerdict<T> = AllowVerdict | FlagVerdict | ModifyVerdict<T> | DenyVerdict;
+// biome-ignore lint/suspicious/noConfusingVoidType: hooks that only observe may return nothing at all.
 type HookResult<T> = GuardVerdict<T> | undefined | void;
 
 /**

@@ -13,11 +13,15 @@ let url: string;
 let close: () => void;
 beforeAll(async () => {
   const app = express();
-  app.post('/score', bulwark(guarded, { apiKeys: [{ name: 'shop', sha256: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' }] }), async (req, res) => {
-    const body = (await req.bulwark?.readJson()) as { amount: number };
-    const { output, outputForm } = await (req.bulwark?.predict([[body.amount]]) as Promise<{ output: Prediction[]; outputForm: string }>);
-    res.json({ fraud: output[0]?.label === 1, form: outputForm, caller: req.bulwark?.principal.kind });
-  });
+  app.post(
+    '/score',
+    bulwark(guarded, { apiKeys: [{ name: 'shop', sha256: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' }] }),
+    async (req, res) => {
+      const body = (await req.bulwark?.readJson()) as { amount: number };
+      const { output, outputForm } = await (req.bulwark?.predict([[body.amount]]) as Promise<{ output: Prediction[]; outputForm: string }>);
+      res.json({ fraud: output[0]?.label === 1, form: outputForm, caller: req.bulwark?.principal.kind });
+    },
+  );
   app.use(errorHandler());
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -9,10 +9,14 @@ const guarded = createBulwark().wrap((rows: number[][]): Prediction[] => rows.ma
 // by the cross-adapter conformance suite in test/.
 const app = new Hono<{ Variables: BulwarkVariables }>();
 app.post('/v1/predict', predictHandler(guarded, { remoteAddress: () => '2001:db8::1' }));
-app.post('/score', bulwark(guarded, { requireApiKey: true, apiKeys: [{ name: 'shop', sha256: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' }] }), async (c) => {
-  const { output } = (await c.get('bulwark').predict([[1]])) as { output: Prediction[] };
-  return c.json({ digit: output[0]?.label, caller: c.get('bulwark').principal.kind });
-});
+app.post(
+  '/score',
+  bulwark(guarded, { requireApiKey: true, apiKeys: [{ name: 'shop', sha256: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' }] }),
+  async (c) => {
+    const { output } = (await c.get('bulwark').predict([[1]])) as { output: Prediction[] };
+    return c.json({ digit: output[0]?.label, caller: c.get('bulwark').principal.kind });
+  },
+);
 app.onError(errorHandler);
 
 describe('hono adapter', () => {

@@ -36,7 +36,7 @@ describe('loadOnnxClassifier on the shipped models', () => {
     preds.forEach((p, i) => {
       const ref = test.probs[i] as number[];
       expect(p.scores?.[1]).toBeCloseTo(ref[1] as number, 3);
-      expect(p.label).toBe(ref[1] as number > 0.5 ? 1 : 0);
+      expect(p.label).toBe((ref[1] as number) > 0.5 ? 1 : 0);
     });
     let correct = 0;
     for (let i = 0; i < test.x.length; i += 1000) {
@@ -52,7 +52,7 @@ describe('loadOnnxClassifier on the shipped models', () => {
     const preds = await digits.predict(test.x.slice(0, 100));
     preds.forEach((p, i) => {
       expect((p.scores ?? []).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-      (test.probs[i] as number[]).forEach((q, j) => expect(p.scores?.[j]).toBeCloseTo(q, 3));
+      for (const [j, q] of (test.probs[i] as number[]).entries()) expect(p.scores?.[j]).toBeCloseTo(q, 3);
     });
   });
 
@@ -65,7 +65,11 @@ describe('loadOnnxClassifier on the shipped models', () => {
   it('rejects wrong widths, non-numbers and values that are not finite as float32', async () => {
     const row = fraudData().test.x[0] as number[];
     expect(await err(fraud.predict([row.slice(1)]))).toMatchObject({ code: 'invalid_input', path: 'inputs[0]' });
-    expect(await err(fraud.predict([row, [...row.slice(0, 7), 1e39]]))).toMatchObject({ code: 'invalid_input', path: 'inputs[1][7]', message: 'value is not finite as float32' });
+    expect(await err(fraud.predict([row, [...row.slice(0, 7), 1e39]]))).toMatchObject({
+      code: 'invalid_input',
+      path: 'inputs[1][7]',
+      message: 'value is not finite as float32',
+    });
     expect(await err(fraud.predict([[...row.slice(0, 3), Number.NaN, ...row.slice(4)]]))).toMatchObject({ code: 'invalid_input', path: 'inputs[0][3]' });
     expect(await err(fraud.predict([[...row.slice(0, 2), '3' as never, ...row.slice(3)]]))).toMatchObject({ code: 'invalid_input', path: 'inputs[0][2]' });
     expect(await err(fraud.predict([]))).toMatchObject({ code: 'invalid_input' });
@@ -74,7 +78,10 @@ describe('loadOnnxClassifier on the shipped models', () => {
   });
 
   it('refuses a file whose digest does not match, and a file that is not a model', async () => {
-    expect(await err(loadOnnxClassifier(modelPath('fraud'), { expectedSha256: '0'.repeat(64) }))).toMatchObject({ code: 'model_unavailable', message: expect.stringMatching(/digest mismatch/) });
+    expect(await err(loadOnnxClassifier(modelPath('fraud'), { expectedSha256: '0'.repeat(64) }))).toMatchObject({
+      code: 'model_unavailable',
+      message: expect.stringMatching(/digest mismatch/),
+    });
     expect(await err(loadOnnxClassifier(new Uint8Array([1, 2, 3, 4])))).toMatchObject({ code: 'model_unavailable' });
     expect(await err(loadOnnxClassifier('/nonexistent/model.onnx'))).toMatchObject({ code: 'model_unavailable' });
   });

@@ -63,7 +63,7 @@ export function errorResponse(err: unknown): EndpointResponse {
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const mime = contentType.split(';', 1)[0]?.trim().toLowerCase();
-  return mime === 'application/json' || (mime !== undefined && mime.startsWith('application/') && mime.endsWith('+json'));
+  return mime === 'application/json' || (mime?.startsWith('application/') === true && mime.endsWith('+json'));
 }
 
 export function createPredictEndpoint(guarded: PredictGuarded, options: EndpointOptions = {}): PredictEndpoint {

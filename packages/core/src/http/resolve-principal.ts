@@ -86,7 +86,10 @@ function clientAddress(req: RequestIdentity, hops: number): string | undefined {
   if (hops === 0) return req.remoteAddress;
   const xff = req.header('x-forwarded-for');
   if (xff === undefined) return req.remoteAddress;
-  const chain = xff.split(',').map((p) => p.trim()).filter(Boolean);
+  const chain = xff
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   chain.push(req.remoteAddress ?? '');
   // The last `hops` entries were added by our own proxies; the one before them is the client.
   return chain[Math.max(0, chain.length - 1 - hops)];

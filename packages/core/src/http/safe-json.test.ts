@@ -15,7 +15,12 @@ const code = (fn: () => unknown): string => {
 
 describe('parseJsonSafely', () => {
   it('parses ordinary bodies', () => {
-    expect(parseJsonSafely('{"inputs":[[1,2],[3,4]]}', L)).toEqual({ inputs: [[1, 2], [3, 4]] });
+    expect(parseJsonSafely('{"inputs":[[1,2],[3,4]]}', L)).toEqual({
+      inputs: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
   });
   it('rejects deep nesting before parsing (100,000 levels)', () => {
     expect(code(() => parseJsonSafely(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, L))).toBe('invalid_request: JSON nesting is deeper than 8');
@@ -38,7 +43,20 @@ describe('parsePredictBody', () => {
   const p = (b: unknown) => code(() => parsePredictBody(b, { ...DEFAULT_LIMITS, maxRows: 4, maxElements: 12 }));
   it('accepts one row or a batch', () => {
     expect(parsePredictBody({ inputs: [1, 2] }, DEFAULT_LIMITS)).toEqual([[1, 2]]);
-    expect(parsePredictBody({ inputs: [[1, 2], [3, 4]] }, DEFAULT_LIMITS)).toEqual([[1, 2], [3, 4]]);
+    expect(
+      parsePredictBody(
+        {
+          inputs: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        DEFAULT_LIMITS,
+      ),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
   it('names the problem and where it is', () => {
     expect(p({ inputs: [1], extra: true })).toBe('invalid_request: unknown field "extra" (expected only "inputs")');
@@ -50,7 +68,16 @@ describe('parsePredictBody', () => {
     expect(p({ inputs: [[1, '2']] })).toBe('invalid_input: values must be numbers');
     expect(p({ inputs: [[1, Number.POSITIVE_INFINITY]] })).toBe('invalid_input: values must be finite');
     expect(p({ inputs: [[1], [1], [1], [1], [1]] })).toBe('invalid_input: at most 4 rows per request (received 5)');
-    expect(p({ inputs: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] })).toBe('invalid_input: at most 12 numbers per request');
+    expect(
+      p({
+        inputs: [
+          [1, 2, 3, 4],
+          [1, 2, 3, 4],
+          [1, 2, 3, 4],
+          [1, 2, 3, 4],
+        ],
+      }),
+    ).toBe('invalid_input: at most 12 numbers per request');
   });
   it('turns 1e400 (Infinity after JSON.parse) into invalid_input', () => {
     expect(p(parseJsonSafely('{"inputs":[1e400]}', L))).toBe('invalid_input: values must be finite');

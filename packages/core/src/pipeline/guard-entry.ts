@@ -18,11 +18,7 @@ export interface GuardEntry {
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
-export function buildEntries(
-  guards: readonly AnyGuard[],
-  pipelineMode: GuardMode,
-  defaultTimeoutMs: number,
-): GuardEntry[] {
+export function buildEntries(guards: readonly AnyGuard[], pipelineMode: GuardMode, defaultTimeoutMs: number): GuardEntry[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   const entries: GuardEntry[] = [];

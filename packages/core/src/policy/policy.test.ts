@@ -31,7 +31,9 @@ describe('policy files', () => {
   });
 
   it('names the path, the rule and the value received for every problem', () => {
-    const issues = issuesOf(() => parsePolicy({ version: 2, mode: 'dry', limits: { maxRows: 0, maxBody: 5 }, auth: { apiKeys: [{ name: 'a', sha256: 'nothex' }] } }));
+    const issues = issuesOf(() =>
+      parsePolicy({ version: 2, mode: 'dry', limits: { maxRows: 0, maxBody: 5 }, auth: { apiKeys: [{ name: 'a', sha256: 'nothex' }] } }),
+    );
     expect(issues).toEqual([
       'version: must be an integer <= 1 (received 2)',
       'mode: must be one of "enforce", "monitor" (received "dry")',
@@ -48,7 +50,7 @@ describe('policy files', () => {
     ]);
   });
 
-  it('validates a guard\'s options with the guard\'s own schema', () => {
+  it("validates a guard's options with the guard's own schema", () => {
     const policy = parsePolicy({ version: 1, guards: [{ use: 'mask-output', with: { form: 'top-k', k: 0 } }, { use: 'nope' }] });
     expect(issuesOf(() => guardsFromPolicy(policy))).toEqual([
       'guards[0].with.k: must be an integer >= 1 (received 0)',
@@ -57,7 +59,9 @@ describe('policy files', () => {
   });
 
   it('applies per-guard mode, onError and timeout from the policy', () => {
-    const [g] = guardsFromPolicy(parsePolicy({ version: 1, guards: [{ use: 'mask-output', with: { form: 'label' }, mode: 'monitor', onError: 'allow', timeoutMs: 5 }] }));
+    const [g] = guardsFromPolicy(
+      parsePolicy({ version: 1, guards: [{ use: 'mask-output', with: { form: 'label' }, mode: 'monitor', onError: 'allow', timeoutMs: 5 }] }),
+    );
     expect([g?.mode, g?.onError, g?.timeoutMs]).toEqual(['monitor', 'allow', 5]);
   });
 

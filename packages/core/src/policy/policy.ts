@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { maskOutputSchema } from '../guards/mask-output/schema.js';
 import { maskOutput } from '../guards/mask-output/index.js';
+import { maskOutputSchema } from '../guards/mask-output/schema.js';
 import type { AnyGuard, Guard } from '../types.js';
 import { type Infer, type Schema, s } from './schema.js';
 
@@ -82,16 +82,16 @@ export function loadPolicy(path: string): Policy {
   try {
     doc = /\.ya?ml$/i.test(path) ? parseYaml(text, { maxAliasCount: 100 }) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([{ path: '', rule: `must be valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`, received: 'unparsable text' }], path);
+    throw new ConfigError(
+      [{ path: '', rule: `must be valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`, received: 'unparsable text' }],
+      path,
+    );
   }
   return parsePolicy(doc, path);
 }
 
 /** Builds the guards a policy lists, from the built-in factories and any you add. */
-export function guardsFromPolicy(
-  policy: Policy,
-  registry: Readonly<Record<string, GuardFactory>> = builtinGuards,
-): AnyGuard[] {
+export function guardsFromPolicy(policy: Policy, registry: Readonly<Record<string, GuardFactory>> = builtinGuards): AnyGuard[] {
   const issues: ConfigIssue[] = [];
   const guards: AnyGuard[] = [];
   (policy.guards ?? []).forEach((spec, i) => {

@@ -29,8 +29,7 @@ export function received(value: unknown): string {
   return str.length > 60 ? `${str.slice(0, 57)}…"` : str;
 }
 
-const join = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+const join = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`);
 
 function fail(issues: ConfigIssue[], path: string, rule: string, value: unknown): undefined {
   issues.push({ path, rule, received: received(value) });

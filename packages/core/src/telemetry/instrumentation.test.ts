@@ -26,7 +26,10 @@ function sdk() {
 
 const SECRET_ROW = [123.456, 7.891];
 const model = (rows: number[][]): Prediction[] => rows.map(() => ({ label: 1, scores: [0.123457, 0.876543] }));
-const flag: Guard = { name: 'odd-detector', beforeInference: () => ({ action: 'flag', code: 'odd_input', message: 'looks odd', attributes: { 'bulwark.odd.score': 3 } }) };
+const flag: Guard = {
+  name: 'odd-detector',
+  beforeInference: () => ({ action: 'flag', code: 'odd_input', message: 'looks odd', attributes: { 'bulwark.odd.score': 3 } }),
+};
 
 function metric(rm: ResourceMetrics, name: string) {
   return rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
@@ -93,7 +96,12 @@ describe('telemetry', () => {
 
   it('sets error.type on server-side failures', async () => {
     const { exporter, telemetry } = sdk();
-    const boom: Guard = { name: 'boom', beforeInference: () => { throw new Error('x'); } };
+    const boom: Guard = {
+      name: 'boom',
+      beforeInference: () => {
+        throw new Error('x');
+      },
+    };
     await expect(createBulwark({ guards: [boom], telemetry }).wrap(model)([SECRET_ROW], { principal: 'u' })).rejects.toThrow();
     expect(exporter.getFinishedSpans()[0]?.attributes[C.ATTR_ERROR_TYPE]).toBe('guard_failure');
   });
@@ -117,17 +125,36 @@ describe('telemetry', () => {
   });
 
   it('a tracer and meter that throw everywhere change no result', async () => {
-    const thrower = new Proxy({}, { get: () => () => { throw new Error('telemetry down'); } });
-    const badSpan = new Proxy({}, { get: () => () => { throw new Error('span down'); } }) as Span;
+    const thrower = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('telemetry down');
+        },
+      },
+    );
+    const badSpan = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('span down');
+        },
+      },
+    ) as Span;
     const tracers: Tracer[] = [thrower as Tracer, { startSpan: () => badSpan, startActiveSpan: () => undefined } as unknown as Tracer];
     for (const tracer of tracers) {
-      const b = createBulwark({ guards: [flag, maskOutput({ form: 'rounded', decimals: 1 })], telemetry: { tracer, meter: thrower as never, captureContent: true } });
+      const b = createBulwark({
+        guards: [flag, maskOutput({ form: 'rounded', decimals: 1 })],
+        telemetry: { tracer, meter: thrower as never, captureContent: true },
+      });
       const g = b.wrap(model);
       for (let i = 0; i < 200; i++) {
         await expect(g([SECRET_ROW], { principal: 'u' })).resolves.toEqual([{ label: 1, scores: [0.1, 0.9] }]);
       }
       const deny: Guard = { name: 'no', beforeInference: () => ({ action: 'deny', code: 'forbidden', message: 'no' }) };
-      await expect(createBulwark({ guards: [deny], telemetry: { tracer, meter: thrower as never } }).wrap(model)([SECRET_ROW], { principal: 'u' })).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(
+        createBulwark({ guards: [deny], telemetry: { tracer, meter: thrower as never } }).wrap(model)([SECRET_ROW], { principal: 'u' }),
+      ).rejects.toMatchObject({ code: 'forbidden' });
     }
   });
 });

@@ -4,16 +4,7 @@
  * (as the OpenTelemetry error-handling spec asks). With no SDK registered the API is a no-op and
  * the cost is a few property reads.
  */
-import {
-  type Counter,
-  type Histogram,
-  type Meter,
-  metrics,
-  type Span,
-  SpanKind,
-  trace,
-  type Tracer,
-} from '@opentelemetry/api';
+import { type Counter, type Histogram, type Meter, metrics, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import type { Decision, ModelDescriptor } from '../types.js';
 import * as C from './semconv.js';
 

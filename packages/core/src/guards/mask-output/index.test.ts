@@ -7,7 +7,10 @@ import { maskOutput } from './index.js';
 function* vectors(n: number, k: number): Generator<number[]> {
   let x = 12345;
   for (let i = 0; i < n; i++) {
-    const v = Array.from({ length: k }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31));
+    const v = Array.from({ length: k }, () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31;
+    });
     const sum = v.reduce((a, b) => a + b, 0);
     yield v.map((e) => e / sum);
   }
@@ -30,7 +33,9 @@ describe('mask-output', () => {
   }
 
   it('label: removes scores and reports the label form', async () => {
-    const r = await createBulwark({ guards: [maskOutput({ form: 'label' })] }).wrap(() => [toPred([0.2, 0.8])]).run([[0]], { principal: 'p' });
+    const r = await createBulwark({ guards: [maskOutput({ form: 'label' })] })
+      .wrap(() => [toPred([0.2, 0.8])])
+      .run([[0]], { principal: 'p' });
     expect(r.output).toEqual([{ label: 1 }]);
     expect(r.outputForm).toBe('label');
   });
