@@ -8,9 +8,9 @@ import { CallContext } from './pipeline/context.js';
 import { buildEntries, type GuardEntry } from './pipeline/guard-entry.js';
 import { checkVerdict, GuardTimeoutError, isThenable, withTimeout } from './pipeline/run-hook.js';
 import { type Principal, PrincipalHasher, type PrincipalInput } from './principal/principal.js';
-import { Instrumentation, type TelemetryOptions } from './telemetry/instrumentation.js';
+import { Instrumentation, type Outcome, type SpanRef, type TelemetryOptions } from './telemetry/instrumentation.js';
 import * as C from './telemetry/semconv.js';
-import type { AnyGuard, Decision, GuardMode, ModelDescriptor, OutputForm } from './types.js';
+import type { AnyGuard, Decision, GuardMode, GuardVerdict, ModelDescriptor, OutputForm } from './types.js';
 
 export interface BulwarkOptions {
   /** Guards, run in this order before inference and in this order after it. */
@@ -121,18 +121,12 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
   const after = entries.filter((e) => e.guard.afterInference !== undefined);
   const model: ModelDescriptor = Object.freeze({ name: 'model', ...options.model });
   const hasher = new PrincipalHasher(options.principalSecret);
-  const telemetry = new Instrumentation(options.telemetry);
+  const telemetry = new Instrumentation(options.telemetry, model);
   const newId = options.requestId ?? randomUUID;
   const onDecision = options.onDecision;
 
-  function record(
-    ctx: CallContext<unknown, unknown>,
-    decisions: Decision[],
-    span: ReturnType<Instrumentation['startSpan']>,
-    d: Decision,
-    ms: number | undefined,
-  ): void {
-    decisions.push(d);
+  function record(ctx: CallContext<unknown, unknown>, span: SpanRef, d: Decision, ms: number | undefined): void {
+    ctx.decisions.push(d);
     telemetry.decision(span, d, ms);
     if (onDecision !== undefined && d.action !== 'allow') {
       try {
@@ -143,65 +137,26 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     }
   }
 
-  /** Runs one hook of one guard and applies its verdict to the context. */
-  async function step(
+  /** A verdict turned into a decision and, in enforce mode, applied to the call. */
+  function apply(
     e: GuardEntry,
     phase: 'before' | 'after',
     ctx: CallContext<unknown, unknown>,
-    decisions: Decision[],
-    span: ReturnType<Instrumentation['startSpan']>,
-  ): Promise<void> {
-    const t0 = performance.now();
-    let verdict: ReturnType<typeof checkVerdict>;
-    try {
-      const hook = phase === 'before' ? e.guard.beforeInference : e.guard.afterInference;
-      let raw: unknown = hook?.call(e.guard, ctx);
-      if (isThenable(raw)) raw = await withTimeout(raw, e.timeoutMs, e.name);
-      verdict = checkVerdict(raw);
-    } catch (err) {
-      const ms = performance.now() - t0;
-      telemetry.guardDuration(e.name, phase, ms / 1000);
-      const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
-      if (e.failOpen) {
-        record(
-          ctx,
-          decisions,
-          span,
-          { guard: e.name, phase, action: 'flag', code: 'guard_failed_open', message: `guard ${reason}; failing open as configured`, enforced: false },
-          ms,
-        );
-        return;
-      }
-      record(
-        ctx,
-        decisions,
-        span,
-        { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true },
-        ms,
-      );
-      throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
-    }
-    const ms = performance.now() - t0;
+    span: SpanRef,
+    verdict: GuardVerdict<unknown> | undefined,
+    ms: number,
+  ): void {
     telemetry.guardDuration(e.name, phase, ms / 1000);
     if (verdict === undefined || verdict.action === 'allow') {
-      record(ctx, decisions, span, phase === 'before' ? e.allowBefore : e.allowAfter, ms);
+      record(ctx, span, phase === 'before' ? e.allowBefore : e.allowAfter, ms);
       return;
     }
     const enforce = e.mode === 'enforce';
     const enforced = enforce && verdict.action !== 'flag';
     record(
       ctx,
-      decisions,
       span,
-      {
-        guard: e.name,
-        phase,
-        action: verdict.action,
-        code: verdict.code,
-        message: verdict.message,
-        enforced,
-        attributes: verdict.attributes,
-      },
+      { guard: e.name, phase, action: verdict.action, code: verdict.code, message: verdict.message, enforced, attributes: verdict.attributes },
       ms,
     );
     if (!enforce) return;
@@ -214,6 +169,7 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
       });
     }
     if (verdict.action === 'modify') {
+      ctx.modified = true;
       if (phase === 'before') ctx.input = verdict.value;
       else {
         ctx.output = verdict.value;
@@ -222,27 +178,84 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     }
   }
 
+  /** A hook that threw, timed out or returned garbage: fail closed, or open when configured. */
+  function failed(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, err: unknown, ms: number): void {
+    telemetry.guardDuration(e.name, phase, ms / 1000);
+    const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
+    if (e.failOpen) {
+      const d: Decision = {
+        guard: e.name,
+        phase,
+        action: 'flag',
+        code: 'guard_failed_open',
+        message: `guard ${reason}; failing open as configured`,
+        enforced: false,
+      };
+      record(ctx, span, d, ms);
+      return;
+    }
+    record(ctx, span, { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true }, ms);
+    throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
+  }
+
+  /**
+   * Runs one hook. Synchronous hooks complete without a promise (the common case: it keeps the
+   * pipeline's cost per guard to a function call); asynchronous ones get the guard's timeout.
+   */
+  function step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined {
+    const t0 = performance.now();
+    let raw: unknown;
+    try {
+      raw = phase === 'before' ? e.guard.beforeInference?.(ctx) : e.guard.afterInference?.(ctx);
+    } catch (err) {
+      failed(e, phase, ctx, span, err, performance.now() - t0);
+      return undefined;
+    }
+    if (!isThenable(raw)) {
+      applyOrFail(e, phase, ctx, span, raw, t0);
+      return undefined;
+    }
+    return withTimeout(raw, e.timeoutMs, e.name).then(
+      (v) => applyOrFail(e, phase, ctx, span, v, t0),
+      (err: unknown) => failed(e, phase, ctx, span, err, performance.now() - t0),
+    );
+  }
+
+  function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, raw: unknown, t0: number): void {
+    const ms = performance.now() - t0;
+    let verdict: GuardVerdict<unknown> | undefined;
+    try {
+      verdict = checkVerdict(raw);
+    } catch (err) {
+      failed(e, phase, ctx, span, err, ms);
+      return;
+    }
+    apply(e, phase, ctx, span, verdict, ms);
+  }
+
   function wrap<I, O>(predict: (input: I, signal?: AbortSignal) => O | Promise<O>, wrapOptions: WrapOptions<I> = {}): GuardedFunction<I, O> {
     if (typeof predict !== 'function') {
       throw new ConfigError([{ path: 'predict', rule: 'must be a function', received: typeof predict }], 'wrap');
     }
     const count = (wrapOptions.countQueries ?? defaultCount) as (input: unknown) => number;
     const validate = wrapOptions.validateInput as ((input: unknown) => void) | undefined;
+    const takesSignal = predict.length > 1;
 
-    async function run(input: I, callOptions: CallOptions): Promise<GuardedResult<O>> {
+    /** The whole guarded call; returns the context, from which both call forms take what they need. */
+    async function call(input: I, callOptions: CallOptions): Promise<CallContext<unknown, unknown>> {
       const p = callOptions?.principal;
       if (p === undefined || p === null || p === '') {
         throw new BulwarkError('unauthorized', 'no principal: pass { principal } to identify the caller');
       }
       const principal = isPrincipal(p) ? p : hasher.principal(p);
-      const span = telemetry.startSpan(model);
-      const decisions: Decision[] = [];
-      let outcome = 'allowed';
+      const span = telemetry.startSpan();
+      const recording = telemetry.recording(span);
+      let outcome: Outcome = 'allowed';
       let ctx: CallContext<unknown, unknown> | undefined;
       try {
         validate?.(input);
-        ctx = new CallContext<unknown, unknown>(newId(), principal, model, count(input), input, callOptions.signal);
-        if (telemetry.recording(span)) {
+        ctx = new CallContext<unknown, unknown>(newId, principal, model, count(input), input, callOptions);
+        if (recording) {
           telemetry.setAttributes(span, {
             [C.ATTR_REQUEST_ID]: ctx.requestId,
             [C.ATTR_PRINCIPAL_HASH]: principal.hash,
@@ -252,52 +265,66 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
           });
           telemetry.content(span, C.ATTR_CONTENT_INPUT, input);
         }
-        for (const e of before) await step(e, 'before', ctx, decisions, span);
+        for (let i = 0; i < before.length; i++) {
+          const pending = step(before[i] as GuardEntry, 'before', ctx, span);
+          if (pending !== undefined) await pending;
+        }
 
         const t0 = performance.now();
         try {
-          ctx.output = await predict(ctx.input as I, callOptions.signal);
+          const out = takesSignal ? predict(ctx.input as I, callOptions.signal) : predict(ctx.input as I);
+          ctx.output = isThenable(out) ? await out : out;
         } catch (err) {
           if (isBulwarkError(err)) throw err;
           throw new BulwarkError('model_unavailable', 'model inference failed', { cause: err });
         }
         const modelMs = performance.now() - t0;
-        telemetry.modelDuration(model, modelMs / 1000);
-        telemetry.setAttributes(span, { [C.ATTR_MODEL_DURATION_MS]: modelMs });
+        telemetry.modelDuration(modelMs / 1000);
 
-        for (const e of after) await step(e, 'after', ctx, decisions, span);
+        for (let i = 0; i < after.length; i++) {
+          const pending = step(after[i] as GuardEntry, 'after', ctx, span);
+          if (pending !== undefined) await pending;
+        }
 
-        if (decisions.some((d) => d.action === 'modify' && d.enforced)) outcome = 'modified';
-        if (telemetry.recording(span)) {
+        if (ctx.modified) outcome = 'modified';
+        if (recording) {
           telemetry.setAttributes(span, {
+            [C.ATTR_MODEL_DURATION_MS]: modelMs,
             [C.ATTR_OUTCOME]: outcome,
             [C.ATTR_OUTPUT_FORM]: ctx.outputForm,
-            [C.ATTR_DECISION_COUNT]: decisions.filter((d) => d.action !== 'allow').length,
+            [C.ATTR_DECISION_COUNT]: ctx.decisions.filter((d) => d.action !== 'allow').length,
           });
           telemetry.content(span, C.ATTR_CONTENT_OUTPUT, ctx.output);
         }
-        return { output: ctx.output as O, decisions, outputForm: ctx.outputForm, requestId: ctx.requestId };
+        return ctx;
       } catch (err) {
         const e = isBulwarkError(err) ? err : new BulwarkError('internal_error', 'unexpected failure', { cause: err });
         outcome = e.isServerError ? 'error' : 'denied';
         if (e.requestId === undefined && ctx !== undefined) e.requestId = ctx.requestId;
-        telemetry.setAttributes(span, {
-          [C.ATTR_OUTCOME]: outcome,
-          [C.ATTR_ERROR_CODE]: e.code,
-          [C.ATTR_DECISION_COUNT]: decisions.filter((d) => d.action !== 'allow').length,
-          ...(e.guard === undefined ? {} : { [C.ATTR_DENIED_BY]: e.guard }),
-          // A refusal is a decision, not an error: error.type only marks server-side failures.
-          ...(e.isServerError ? { [C.ATTR_ERROR_TYPE]: e.code } : {}),
-        });
+        if (recording) {
+          telemetry.setAttributes(span, {
+            [C.ATTR_OUTCOME]: outcome,
+            [C.ATTR_ERROR_CODE]: e.code,
+            [C.ATTR_DECISION_COUNT]: ctx === undefined ? 0 : ctx.decisions.filter((d) => d.action !== 'allow').length,
+            ...(e.guard === undefined ? {} : { [C.ATTR_DENIED_BY]: e.guard }),
+            // A refusal is a decision, not an error: error.type only marks server-side failures.
+            ...(e.isServerError ? { [C.ATTR_ERROR_TYPE]: e.code } : {}),
+          });
+        }
         throw e;
       } finally {
-        telemetry.end(span, model, outcome, ctx?.queries ?? 0);
+        telemetry.end(span, outcome, ctx?.queries ?? 0);
       }
     }
 
-    const guarded = (async (input: I, callOptions: CallOptions) => (await run(input, callOptions)).output) as GuardedFunction<I, O>;
+    const guarded = (async (input: I, callOptions: CallOptions) => (await call(input, callOptions)).output) as GuardedFunction<I, O>;
     Object.defineProperties(guarded, {
-      run: { value: run },
+      run: {
+        value: async (input: I, callOptions: CallOptions): Promise<GuardedResult<O>> => {
+          const ctx = await call(input, callOptions);
+          return { output: ctx.output as O, decisions: ctx.decisions, outputForm: ctx.outputForm, requestId: ctx.requestId };
+        },
+      },
       bulwark: { value: bulwark },
       name: { value: `guarded ${predict.name || 'predict'}` },
     });

@@ -37,15 +37,25 @@ declare global {
 }
 
 function toEndpointRequest(req: Request, res: Response): EndpointRequest {
-  const abort = new AbortController();
-  res.once('close', () => res.writableFinished || abort.abort());
+  let abort: AbortController | undefined;
   return {
-    header: (name) => req.get(name),
+    header: (name) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
     remoteAddress: req.socket.remoteAddress,
     // Only a body that a parser upstream actually parsed (express.json sets req.body to {} otherwise).
     parsedBody: req.readableEnded && req.body !== undefined && req.body !== null && typeof req.body === 'object' ? req.body : undefined,
     readBody: (max) => readNodeBody(req, max),
-    signal: abort.signal,
+    // Made on first use: most predict functions never look at it.
+    get signal() {
+      if (abort === undefined) {
+        const controller = new AbortController();
+        res.once('close', () => res.writableFinished || controller.abort());
+        abort = controller;
+      }
+      return abort.signal;
+    },
   };
 }
 
@@ -95,7 +105,13 @@ export function bulwark<I, O>(guarded: GuardedFunction<I, O>, options: ExpressAd
     }
     req.bulwark = {
       principal,
-      predict: (input) => guarded.run(input as I, { principal, signal: er.signal }),
+      predict: (input) =>
+        guarded.run(input as I, {
+          principal,
+          get signal() {
+            return er.signal;
+          },
+        }),
       readJson: () => endpoint.readJson(er),
     } satisfies BulwarkRequestContext<I, O> as BulwarkRequestContext<unknown, unknown>;
     next();

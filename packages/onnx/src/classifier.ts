@@ -113,8 +113,14 @@ export async function loadOnnxClassifier(source: string | Uint8Array, options: O
   const outputName = outputs[0]?.name as string;
   const maxBatch = options.maxBatch ?? 1024;
 
+  // Rows that `validate` already converted, so a validated call converts once. Keyed by the
+  // array's identity: a guard that replaces the input gets a fresh conversion.
+  const prepared = new WeakMap<object, Float32Array>();
+
   async function runRaw(rows: readonly (readonly number[])[]): Promise<Float32Array> {
-    const data = toFloat32Rows(rows, features, maxBatch);
+    let data = prepared.get(rows);
+    if (data === undefined) data = toFloat32Rows(rows, features, maxBatch);
+    else prepared.delete(rows);
     const n = rows.length;
     const result = await session.run({ [inputName]: new ort.Tensor('float32', data, [n, features]) });
     const out = result[outputName];
@@ -140,7 +146,8 @@ export async function loadOnnxClassifier(source: string | Uint8Array, options: O
     descriptor,
     info: Object.freeze({ inputs, outputs, features, classes, scores }),
     validate(rows) {
-      toFloat32Rows(rows, features, maxBatch);
+      const data = toFloat32Rows(rows, features, maxBatch);
+      prepared.set(rows as object, data);
     },
     runRaw,
     async predict(rows) {

@@ -102,7 +102,13 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       try {
         const principal = endpoint.principal(req);
         const rows = parsePredictBody(await endpoint.readJson(req), limits);
-        const result = await guarded.run(rows, { principal, signal: req.signal });
+        const result = await guarded.run(rows, {
+          principal,
+          // Read only if the predict function takes a signal.
+          get signal() {
+            return req.signal;
+          },
+        });
         return {
           status: 200,
           headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': result.requestId },

@@ -27,8 +27,16 @@ const SCOPE_VERSION = '0.1.0';
 /** Called when telemetry itself fails. Swallows: telemetry must never change behaviour. */
 function ignore(): void {}
 
+/** How a call ended, as recorded on its span and metrics. */
+export type Outcome = 'allowed' | 'modified' | 'denied' | 'error';
+export type SpanRef = Span | undefined;
+
 export class Instrumentation {
   readonly captureContent: boolean;
+  /** Attribute objects built once: the hot path allocates none when nothing records. */
+  readonly #spanAttributes: Record<string, string>;
+  readonly #modelAttributes: Record<string, string>;
+  readonly #outcomeAttributes: Record<Outcome, Record<string, string>>;
   readonly #tracer: Tracer;
   readonly #maxContent: number;
   readonly #requests: Counter | undefined;
@@ -37,8 +45,16 @@ export class Instrumentation {
   readonly #guardDuration: Histogram | undefined;
   readonly #modelDuration: Histogram | undefined;
 
-  constructor(options: TelemetryOptions = {}) {
+  constructor(options: TelemetryOptions = {}, model: ModelDescriptor = { name: 'model' }) {
     this.captureContent = options.captureContent === true;
+    this.#spanAttributes = {
+      [C.ATTR_MODEL_NAME]: model.name,
+      ...(model.version === undefined ? {} : { [C.ATTR_MODEL_VERSION]: model.version }),
+      ...(model.digest === undefined ? {} : { [C.ATTR_MODEL_DIGEST]: model.digest }),
+    };
+    this.#modelAttributes = { [C.ATTR_MODEL_NAME]: model.name };
+    const byOutcome = (outcome: Outcome) => ({ [C.ATTR_MODEL_NAME]: model.name, [C.ATTR_OUTCOME]: outcome });
+    this.#outcomeAttributes = { allowed: byOutcome('allowed'), modified: byOutcome('modified'), denied: byOutcome('denied'), error: byOutcome('error') };
     this.#maxContent = options.maxContentLength ?? 4096;
     this.#tracer = options.tracer ?? trace.getTracer(SCOPE, SCOPE_VERSION);
     let meter: Meter | undefined;
@@ -54,16 +70,9 @@ export class Instrumentation {
     }
   }
 
-  startSpan(model: ModelDescriptor): Span | undefined {
+  startSpan(): SpanRef {
     try {
-      return this.#tracer.startSpan(C.SPAN_INFERENCE, {
-        kind: SpanKind.INTERNAL,
-        attributes: {
-          [C.ATTR_MODEL_NAME]: model.name,
-          ...(model.version === undefined ? {} : { [C.ATTR_MODEL_VERSION]: model.version }),
-          ...(model.digest === undefined ? {} : { [C.ATTR_MODEL_DIGEST]: model.digest }),
-        },
-      });
+      return this.#tracer.startSpan(C.SPAN_INFERENCE, { kind: SpanKind.INTERNAL, attributes: this.#spanAttributes });
     } catch {
       return undefined;
     }
@@ -126,9 +135,9 @@ export class Instrumentation {
     }
   }
 
-  modelDuration(model: ModelDescriptor, seconds: number): void {
+  modelDuration(seconds: number): void {
     try {
-      this.#modelDuration?.record(seconds, { [C.ATTR_MODEL_NAME]: model.name });
+      this.#modelDuration?.record(seconds, this.#modelAttributes);
     } catch {
       ignore();
     }
@@ -144,9 +153,9 @@ export class Instrumentation {
     }
   }
 
-  end(span: Span | undefined, model: ModelDescriptor, outcome: string, queries: number): void {
+  end(span: SpanRef, outcome: Outcome, queries: number): void {
     try {
-      const attrs = { [C.ATTR_MODEL_NAME]: model.name, [C.ATTR_OUTCOME]: outcome };
+      const attrs = this.#outcomeAttributes[outcome];
       this.#requests?.add(1, attrs);
       this.#queries?.add(queries, attrs);
     } catch {

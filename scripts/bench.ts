@@ -1,0 +1,66 @@
+/**
+ * `pnpm bench`: every benchmark, reported as ratios against the unguarded call in the same run.
+ * Writes docs/benchmarks.json and the generated tables in docs/benchmarks.md.
+ * `pnpm bench --quick` is a short smoke run (figures not recorded).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchHttp } from './bench/http.js';
+import { benchPipeline } from './bench/pipeline.js';
+import { machine } from './bench/stats.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const docs = fileURLToPath(new URL('../docs/', import.meta.url));
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine(), quick };
+const sections: Record<string, string> = {};
+
+if (!only || only === 'pipeline') {
+  out('pipeline overhead…');
+  const p = await benchPipeline(quick);
+  results.pipeline = p;
+  const lines = ['| variant | ns/call, no-op predict | added by Bulwark, ns | ns/call, fraud model | ratio to bare model call |', '|---|---:|---:|---:|---:|'];
+  for (const k of ['empty pipeline', 'one trivial guard', 'mask-output (rounded)']) {
+    lines.push(
+      `| ${k} | ${p.overheadNs[k]?.toFixed(0)} | ${p.overheadNs[`${k} (added)`]?.toFixed(0)} | ${p.modelNs[k]?.toFixed(0)} | ${p.modelRatio[k]?.toFixed(3)} |`,
+    );
+  }
+  lines.push(`| bare call | ${p.overheadNs['bare no-op call']?.toFixed(0)} | 0 | ${p.modelNs['bare model call']?.toFixed(0)} | 1.000 |`);
+  sections.pipeline = lines.join('\n');
+  out(sections.pipeline);
+}
+
+if (!only || only === 'http') {
+  out('HTTP throughput…');
+  const h = await benchHttp(quick);
+  results.http = h;
+  const lines = ['| framework | variant | req/s | p50 ms | p99 ms | guarded/unguarded throughput |', '|---|---|---:|---:|---:|---:|'];
+  for (const r of h.rows)
+    lines.push(
+      `| ${r.framework} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.p50ms} | ${r.p99ms} | ${r.variant === 'guarded' ? h.ratios[r.framework]?.toFixed(3) : ''} |`,
+    );
+  sections.http = lines.join('\n');
+  out(sections.http);
+}
+
+if (!quick) {
+  const jsonPath = `${docs}benchmarks.json`;
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch {}
+  writeFileSync(jsonPath, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+  const mdPath = `${docs}benchmarks.md`;
+  let md = readFileSync(mdPath, 'utf8');
+  md = md.replace(
+    /<!-- machine -->[\s\S]*?<!-- \/machine -->/,
+    `<!-- machine -->\n${results.machine} (run ${String(results.date).slice(0, 10)})\n<!-- /machine -->`,
+  );
+  for (const [name, table] of Object.entries(sections)) {
+    md = md.replace(new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`), `<!-- ${name} -->\n${table}\n<!-- /${name} -->`);
+  }
+  writeFileSync(mdPath, md);
+  out(`recorded in ${mdPath}`);
+}
