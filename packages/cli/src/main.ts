@@ -4,12 +4,14 @@
  *   bulwark serve --model m.onnx [--policy policy.yaml] [--port 8080] [--host 127.0.0.1]
  *                 [--framework hono|express] [--otlp http://127.0.0.1:4318] [--trace-stdout]
  *                 [--log-decisions] [--model-sha256 <hex>]
+ *   bulwark attack <extraction|membership|evasion|all> [...]   attack reports and CI gates
  *   bulwark hash-key <key | ->     sha256 of an API key, for the policy's auth.apiKeys
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, isBulwarkError } from '@bulwark/core';
+import { ATTACK_USAGE, attackCommand, UsageError } from './attack/command.js';
 import { decisionLogger } from './decision-log.js';
 import { setupOtel } from './otel.js';
 import { startServer } from './serve.js';
@@ -18,6 +20,7 @@ const USAGE = `Usage:
   bulwark serve --model <file.onnx> [--policy <policy.yaml|json>] [--port 8080] [--host 127.0.0.1]
                 [--framework hono|express] [--otlp <url>] [--trace-stdout] [--log-decisions]
                 [--model-sha256 <hex>]
+${ATTACK_USAGE}
   bulwark hash-key <key | ->      print the sha256 of an API key (- reads it from stdin)
 
 Environment: BULWARK_PRINCIPAL_SECRET  HMAC key for caller hashes; share it across replicas.`;
@@ -97,6 +100,9 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'hash-key':
       return hashKey(rest);
+    case 'attack':
+      process.exitCode = await attackCommand(rest, (line) => process.stdout.write(`${line}\n`));
+      return;
     case undefined:
     case '-h':
     case '--help':
@@ -108,7 +114,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) fail(err.message);
+  if (err instanceof ConfigError || err instanceof UsageError) fail(err.message);
   if (isBulwarkError(err)) fail(`${err.code}: ${err.message}`);
   if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) fail(`${err.message}\n${USAGE}`);
   fail(err instanceof Error ? err.message : String(err));

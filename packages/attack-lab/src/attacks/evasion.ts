@@ -1,0 +1,200 @@
+/**
+ * Evasion: nudge inputs the model flags (e.g. fraud) until it answers otherwise, within an L∞
+ * budget measured in per-feature standard deviations, changing only the features the attacker
+ * controls. Two black-box searches:
+ *   score     SimBA-style (Guo et al. 2019): try ±ε on one random feature at a time, keep a step
+ *             when the score of the original label drops. Needs scores; on label-only answers it
+ *             is a blind random walk.
+ *   decision  boundary-style (Brendel et al. 2018, simplified): start from a row the model already
+ *             labels otherwise, binary-search to the boundary, then walk along it toward the
+ *             original while the label stays flipped. Needs labels only.
+ * Success: the label changed and the final point is within the budget.
+ */
+import { Rng } from '../rng.js';
+import type { Target, TargetStats } from '../target/target.js';
+import { clamp, type Progress } from './common.js';
+
+export type EvasionMethod = 'score' | 'decision';
+
+export interface EvasionOptions {
+  /** Rows to perturb (only those the target labels `sourceLabel` are attacked). */
+  readonly samples: readonly (readonly number[])[];
+  /** True labels of the samples (kept in the exported dataset). */
+  readonly trueLabels?: readonly number[];
+  /** Attack rows the target gives this label (default: whatever it answers for each). */
+  readonly sourceLabel?: number;
+  readonly method: EvasionMethod;
+  /** L∞ budget, in units of `featureScale`. */
+  readonly epsilon: number;
+  /** Per-feature unit (e.g. the standard deviation in the attacker's data). */
+  readonly featureScale: readonly number[];
+  /** Per-feature [min, max] the perturbed rows must stay in. */
+  readonly bounds: readonly (readonly [number, number])[];
+  /** Features the attacker can change (default: all). */
+  readonly mutable?: readonly number[];
+  /** Query budget per sample (default 200 for score, 400 for decision). */
+  readonly maxQueriesPerSample?: number;
+  /** Rows that may start a decision-based search (any label; those labelled otherwise are used). */
+  readonly startPool?: readonly (readonly number[])[];
+  readonly seed: number;
+  readonly progress?: Progress;
+}
+
+export interface AdversarialExample {
+  readonly original: readonly number[];
+  readonly adversarial: readonly number[];
+  readonly trueLabel: number | undefined;
+  readonly originalLabel: number;
+  readonly newLabel: number;
+  /** L∞ distance in feature-scale units. */
+  readonly distance: number;
+  readonly queries: number;
+}
+
+export interface EvasionResult {
+  readonly attack: 'evasion';
+  readonly method: EvasionMethod;
+  readonly epsilon: number;
+  readonly attempted: number;
+  readonly succeeded: number;
+  readonly successRate: number;
+  readonly meanQueriesPerSuccess: number | undefined;
+  /** Successes by queries spent: [queries, cumulative success rate]. */
+  readonly curve: readonly (readonly [number, number])[];
+  readonly examples: readonly AdversarialExample[];
+  readonly stats: TargetStats;
+}
+
+export async function evasionAttack(target: Target, o: EvasionOptions): Promise<EvasionResult> {
+  const rng = new Rng(o.seed);
+  const d = o.featureScale.length;
+  const mutable = o.mutable ?? Array.from({ length: d }, (_, j) => j);
+  const budget = o.maxQueriesPerSample ?? (o.method === 'score' ? 200 : 400);
+  const examples: AdversarialExample[] = [];
+  const spentOnSuccess: number[] = [];
+  let attempted = 0;
+
+  const dist = (a: readonly number[], b: readonly number[]) =>
+    Math.max(...mutable.map((j) => Math.abs((a[j] as number) - (b[j] as number)) / (o.featureScale[j] as number)));
+  const project = (x: number[], origin: readonly number[], eps: number): number[] =>
+    x.map((v, j) => {
+      const [lo, hi] = o.bounds[j] as [number, number];
+      if (!mutable.includes(j)) return origin[j] as number;
+      const s = (o.featureScale[j] as number) * eps;
+      return clamp(clamp(v, (origin[j] as number) - s, (origin[j] as number) + s), lo, hi);
+    });
+
+  for (let i = 0; i < o.samples.length && !target.stats.gaveUp; i++) {
+    const x0 = o.samples[i] as readonly number[];
+    const first = (await target.query([x0]))?.[0];
+    o.progress?.(i + 1, o.samples.length);
+    if (first === undefined) continue;
+    if (o.sourceLabel !== undefined && first.label !== o.sourceLabel) continue;
+    attempted++;
+    const r = rng.fork(i);
+    let queries = 1;
+    const ask = async (x: number[]) => {
+      queries++;
+      return (await target.query([x]))?.[0];
+    };
+    let found: { x: number[]; label: number } | undefined;
+    if (o.method === 'score') {
+      const scoreOf = (a: { label: number; scores?: readonly number[] | undefined }) =>
+        a.scores === undefined ? (a.label === first.label ? 1 : 0) : (a.scores[first.label] ?? 0);
+      let x = [...x0];
+      let best = scoreOf(first);
+      while (queries < budget && found === undefined) {
+        const j = mutable[r.int(mutable.length)] as number;
+        for (const sign of r.next() < 0.5 ? [1, -1] : [-1, 1]) {
+          const cand = [...x];
+          cand[j] = (cand[j] as number) + sign * o.epsilon * (o.featureScale[j] as number);
+          const y = project(cand, x0, o.epsilon);
+          const a = await ask(y);
+          if (a === undefined) break;
+          if (a.label !== first.label) {
+            found = { x: y, label: a.label };
+            break;
+          }
+          const s = scoreOf(a);
+          if (s <= best) {
+            // Keep non-worsening steps: with scores it descends; on labels only it wanders.
+            best = s;
+            x = y;
+            break;
+          }
+          if (queries >= budget) break;
+        }
+      }
+    } else {
+      // Decision-based: start from a row the model labels otherwise, nearest first.
+      const pool = [...(o.startPool ?? [])].sort((a, b) => dist(a, x0) - dist(b, x0));
+      let start: { x: number[]; label: number } | undefined;
+      for (const cand of pool.slice(0, 10)) {
+        const y = project([...cand], x0, Number.POSITIVE_INFINITY);
+        const a = await ask(y);
+        if (a !== undefined && a.label !== first.label) {
+          start = { x: y, label: a.label };
+          break;
+        }
+      }
+      if (start !== undefined) {
+        let adv = start.x;
+        let advLabel = start.label;
+        // Binary search toward the original along the segment.
+        let lo = 0;
+        let hi = 1;
+        for (let s = 0; s < 10 && queries < budget; s++) {
+          const mid = (lo + hi) / 2;
+          const y = x0.map((v, j) => v + mid * ((start.x[j] as number) - v));
+          const a = await ask(y);
+          if (a !== undefined && a.label !== first.label) {
+            hi = mid;
+            adv = y;
+            advLabel = a.label;
+          } else lo = mid;
+        }
+        let step = 0.1;
+        while (queries < budget && dist(adv, x0) > o.epsilon) {
+          const dcur = dist(adv, x0);
+          // A random move along the boundary, then a contraction toward the original.
+          const cand = adv.map((v, j) => (mutable.includes(j) ? v + r.normal() * step * dcur * (o.featureScale[j] as number) : v));
+          const toward = cand.map((v, j) => v + step * ((x0[j] as number) - v));
+          const y = project(toward, x0, Number.POSITIVE_INFINITY);
+          const a = await ask(y);
+          if (a !== undefined && a.label !== first.label && dist(y, x0) < dcur) {
+            adv = y;
+            advLabel = a.label;
+            step = Math.min(0.5, step * 1.5);
+          } else step = Math.max(0.005, step * 0.7);
+        }
+        if (dist(adv, x0) <= o.epsilon) found = { x: adv, label: advLabel };
+      }
+    }
+    if (found !== undefined) {
+      spentOnSuccess.push(queries);
+      examples.push({
+        original: x0,
+        adversarial: found.x,
+        trueLabel: o.trueLabels?.[i],
+        originalLabel: first.label,
+        newLabel: found.label,
+        distance: dist(found.x, x0),
+        queries,
+      });
+    }
+  }
+  const sorted = [...spentOnSuccess].sort((a, b) => a - b);
+  const curve = sorted.map((q, i) => [q, (i + 1) / Math.max(1, attempted)] as const);
+  return {
+    attack: 'evasion',
+    method: o.method,
+    epsilon: o.epsilon,
+    attempted,
+    succeeded: examples.length,
+    successRate: attempted === 0 ? 0 : examples.length / attempted,
+    meanQueriesPerSuccess: sorted.length === 0 ? undefined : sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    curve,
+    examples,
+    stats: { ...target.stats },
+  };
+}

@@ -1,0 +1,17 @@
+export { boundsOf, type Dataset, type Progress, queryAll, scaleOf } from './attacks/common.js';
+export { type AdversarialExample, type EvasionMethod, type EvasionOptions, type EvasionResult, evasionAttack } from './attacks/evasion.js';
+export { type ExtractionOptions, type ExtractionPoint, type ExtractionResult, type ExtractionStrategy, extractionAttack } from './attacks/extraction.js';
+export { type MembershipOptions, type MembershipResult, type MembershipScore, membershipAttack } from './attacks/membership.js';
+export { adversarialDataset } from './export.js';
+export { checkGates, type GateResult, type Gates, gatesSchema, parseGates } from './gates.js';
+export { advantage, auc, type RocPoint, roc, tprAtFpr } from './ml/metrics.js';
+export { argmax, Mlp, type MlpOptions, oneHot } from './ml/mlp.js';
+export { toHtml } from './report/html.js';
+export { toMarkdown } from './report/markdown.js';
+export { type AttackResult, type AttackRun, describeRun, headline, type Report, type UtilityRow } from './report/report.js';
+export { lineChart, type Series } from './report/svg.js';
+export { Rng } from './rng.js';
+export { functionTransport, type PredictLike } from './target/function.js';
+export { type HttpMapping, httpTransport } from './target/http.js';
+export { type Answer, createTarget, type Reply, type Target, type TargetOptions, type TargetStats, type Transport } from './target/target.js';
+export { assertRobust } from './vitest.js';
