@@ -9,7 +9,7 @@ export { argmax, Mlp, type MlpOptions, oneHot } from './ml/mlp.js';
 export { toHtml } from './report/html.js';
 export { toMarkdown } from './report/markdown.js';
 export { type AttackResult, type AttackRun, describeRun, headline, type Report, type UtilityRow } from './report/report.js';
-export { lineChart, type Series } from './report/svg.js';
+export { barChart, lineChart, type Series } from './report/svg.js';
 export { Rng } from './rng.js';
 export { functionTransport, type PredictLike } from './target/function.js';
 export { type HttpMapping, httpTransport } from './target/http.js';

@@ -7,7 +7,7 @@
 
 import { toMarkdown } from './markdown.js';
 import { describeRun, type Report } from './report.js';
-import { lineChart, type Series } from './svg.js';
+import { barChart, lineChart, type Series } from './svg.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -99,15 +99,8 @@ export function toHtml(report: Report): string {
   if (report.utility.length > 0) {
     const models = [...new Set(report.utility.map((u) => u.model))];
     for (const model of models) {
-      const rows = report.utility.filter((u) => u.model === model);
-      const series: Series[] = rows.map((u, i) => ({
-        name: u.target,
-        points: [
-          [i + 0.5, u.accuracy],
-          [i + 1.5, u.accuracy],
-        ],
-      }));
-      plots.push(lineChart({ title: `Utility on ${model}: benign accuracy by target`, x: 'target', y: 'accuracy', series, yMin: 0, yMax: 1 }));
+      const bars = report.utility.filter((u) => u.model === model).map((u) => ({ name: u.target, value: u.accuracy }));
+      plots.push(barChart({ title: `Utility on ${model}: benign accuracy by target`, y: 'accuracy', bars, yMax: 1 }));
     }
   }
   const summary = report.runs.map((r) => `${r.model}: ${describeRun(r.result)} vs ${r.target}`).join('; ');
