@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchAttack } from './bench/attack.js';
 import { benchHttp } from './bench/http.js';
 import { benchPipeline } from './bench/pipeline.js';
 import { machine } from './bench/stats.js';
@@ -43,6 +44,16 @@ if (!only || only === 'http') {
     );
   sections.http = lines.join('\n');
   out(sections.http);
+}
+
+if (!only || only === 'attack') {
+  out('attack throughput…');
+  const a = await benchAttack(quick);
+  results.attack = a;
+  const lines = ['| rows per request | queries/s | requests/s |', '|---:|---:|---:|'];
+  for (const r of a) lines.push(`| ${r.rowsPerRequest} | ${r.queriesPerSecond.toFixed(0)} | ${r.requestsPerSecond.toFixed(0)} |`);
+  sections.attack = lines.join('\n');
+  out(sections.attack);
 }
 
 if (!quick) {

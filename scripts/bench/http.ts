@@ -13,7 +13,7 @@ import { median } from './stats.js';
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
-async function spawnServer(framework: string, variant: string): Promise<{ url: string; child: ChildProcess }> {
+export async function spawnServer(framework: string, variant: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [TSX, SERVER, framework, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type ShippedModelName = 'fraud' | 'digits' | 'leaky';
+export type ShippedModelName = 'fraud' | 'digits' | 'leaky' | 'fraud-hardened';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -139,14 +139,38 @@ def make_fraud(n, rng):
     return X, y
 
 
-def train_fraud():
+def fraud_splits():
     rng = np.random.default_rng(7)
     X, y = make_fraud(24000, rng)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=4000, random_state=7, stratify=y)
+    return train_test_split(X, y, test_size=4000, random_state=7, stratify=y)
+
+
+def train_fraud(adversarial=None):
+    """The fraud model; with `adversarial` (a JSONL file of {"x": row, "y": label}), the same
+    training run with those rows added, written as fraud-hardened (the hardening loop)."""
+    Xtr, Xte, ytr, yte = fraud_splits()
     mean, scale = Xtr.mean(0), Xtr.std(0)
+    name, doc = "fraud", "Synthetic card-fraud classifier: 8 raw features -> [p(legit), p(fraud)]"
+    Xfit, yfit, n_adv = Xtr, ytr, 0
+    if adversarial is not None:
+        rows = [json.loads(line) for line in open(adversarial) if line.strip()]
+        Xa = np.array([r["x"] for r in rows], dtype=float)
+        ya = np.array([r["y"] for r in rows], dtype=int)
+        # Each adversarial row is repeated so that the few hundred of them weigh against 20,000.
+        reps = 5
+        Xfit = np.concatenate([Xtr] + [Xa] * reps)
+        yfit = np.concatenate([ytr] + [ya] * reps)
+        n_adv = len(rows)
+        name, doc = "fraud-hardened", f"The fraud classifier retrained with {n_adv} adversarial examples (x{reps}) from the attack lab"
     clf = MLPClassifier(hidden_layer_sizes=(32, 16), alpha=1e-3, max_iter=300, random_state=7)
-    clf.fit((Xtr - mean) / scale, ytr)
-    sha, d, k = export_mlp(clf, mean, scale, "fraud", "Synthetic card-fraud classifier: 8 raw features -> [p(legit), p(fraud)]")
+    clf.fit((Xfit - mean) / scale, yfit)
+    sha, d, k = export_mlp(clf, mean, scale, name, doc)
+    if adversarial is not None:
+        acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
+        return {"name": name, "sha256": sha, "inputs": d, "classes": k, "output": "probabilities",
+                "testAccuracy": round(acc, 4), "trainRows": len(Xtr), "adversarialRows": n_adv, "testRows": len(Xte),
+                "features": FRAUD_FEATURES, "classNames": ["legit", "fraud"],
+                "data": "data/fraud.json (same splits as fraud); adversarial rows: data/fraud-adversarial.jsonl"}
     acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
     dump("fraud", {
         "features": FRAUD_FEATURES,
@@ -213,6 +237,17 @@ def train_leaky():
 def main():
     os.makedirs(ART, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
+    if len(sys.argv) == 3 and sys.argv[1] == "--adversarial":
+        # The hardening loop: retrain fraud with the attack lab's adversarial examples.
+        m = train_fraud(adversarial=sys.argv[2])
+        path = os.path.join(ART, "manifest.json")
+        manifest = json.load(open(path))
+        manifest["models"][m["name"]] = m
+        with open(path, "w") as f:
+            json.dump(manifest, f, indent=2)
+            f.write("\n")
+        print(f"{m['name']} acc={m['testAccuracy']:.4f} sha256={m['sha256'][:16]}… from {m['adversarialRows']} adversarial rows")
+        return
     models = [train_fraud(), train_digits(), train_leaky()]
     manifest = {
         "generatedBy": "packages/models/train/train.py",
@@ -221,6 +256,11 @@ def main():
                       "sklearn": __import__("sklearn").__version__},
         "models": {m["name"]: m for m in models},
     }
+    old = os.path.join(ART, "manifest.json")
+    if os.path.exists(old):  # keep the hardened model's entry when the base models are regenerated
+        hardened = json.load(open(old))["models"].get("fraud-hardened")
+        if hardened:
+            manifest["models"]["fraud-hardened"] = hardened
     with open(os.path.join(ART, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

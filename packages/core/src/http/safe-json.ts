@@ -61,15 +61,29 @@ export function parseJsonSafely(text: string, limits: JsonLimits): unknown {
  * parser upstream has parsed the body).
  */
 export function checkParsedJson(value: unknown, limits: JsonLimits): void {
-  const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 0 }];
-  let count = 0;
-  while (stack.length > 0) {
-    const { v, d } = stack.pop() as { v: unknown; d: number };
-    if (++count > limits.maxElements + 16) throw invalid(`body has more than ${limits.maxElements} values`);
-    if (typeof v !== 'object' || v === null) continue;
+  // Iterative, and only containers go on the stack: a batch of numbers allocates nothing per value.
+  const containers: object[] = [];
+  const depths: number[] = [];
+  let count = 1;
+  if (typeof value === 'object' && value !== null) {
+    containers.push(value);
+    depths.push(0);
+  }
+  const budget = limits.maxElements + 16;
+  while (containers.length > 0) {
+    const v = containers.pop() as object;
+    const d = depths.pop() as number;
     if (d >= limits.maxDepth) throw invalid(`JSON nesting is deeper than ${limits.maxDepth}`);
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], d: d + 1 });
+      count += v.length;
+      if (count > budget) throw invalid(`body has more than ${limits.maxElements} values`);
+      for (let i = 0; i < v.length; i++) {
+        const child: unknown = v[i];
+        if (typeof child === 'object' && child !== null) {
+          containers.push(child);
+          depths.push(d + 1);
+        }
+      }
       continue;
     }
     for (const key of Object.keys(v)) {
@@ -78,7 +92,11 @@ export function checkParsedJson(value: unknown, limits: JsonLimits): void {
       if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) {
         throw invalid('forbidden key "constructor.prototype"');
       }
-      stack.push({ v: child, d: d + 1 });
+      if (++count > budget) throw invalid(`body has more than ${limits.maxElements} values`);
+      if (typeof child === 'object' && child !== null) {
+        containers.push(child);
+        depths.push(d + 1);
+      }
     }
   }
 }
