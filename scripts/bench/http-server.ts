@@ -1,6 +1,10 @@
 /**
- * A benchmark server in its own process: `guarded` is `bulwark serve` with an empty policy;
- * `unguarded` is the same framework, same model, with its own JSON body parsing and no Bulwark.
+ * A benchmark server in its own process, on the same framework and model:
+ *   guarded    `bulwark serve` with an empty policy;
+ *   unguarded  what an app would write without Bulwark: the framework's own JSON body parsing and
+ *              JSON response (express.json + res.json; c.req.json + c.json);
+ *   lean       no Bulwark, but the same raw Node body reading and response writing as the adapters,
+ *              and no checks at all: what is left between it and `guarded` is Bulwark's own work.
  * Prints its URL on stdout.
  */
 import { createServer } from 'node:http';
@@ -20,7 +24,28 @@ if (variant === 'guarded') {
 } else {
   const model = await loadOnnxClassifier(modelPath('fraud'));
   let listener: Parameters<typeof createServer>[1];
-  if (framework === 'express') {
+  const readRaw = async (stream: AsyncIterable<Buffer>) => {
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { inputs: number[][] };
+  };
+  if (variant === 'lean' && framework === 'express') {
+    const app = express();
+    app.post('/v1/predict', async (req, res) => {
+      const body = await readRaw(req);
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ predictions: await model.predict(body.inputs) }));
+    });
+    listener = app;
+  } else if (variant === 'lean') {
+    const app = new Hono();
+    app.post('/v1/predict', async (c) => {
+      const body = await readRaw((c.env as { incoming: AsyncIterable<Buffer> }).incoming);
+      return c.body(JSON.stringify({ predictions: await model.predict(body.inputs) }), 200, { 'content-type': 'application/json; charset=utf-8' });
+    });
+    listener = getRequestListener(app.fetch);
+  } else if (framework === 'express') {
     const app = express();
     app.post('/v1/predict', express.json(), async (req, res) => {
       res.json({ predictions: await model.predict(req.body.inputs) });

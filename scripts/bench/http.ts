@@ -30,17 +30,22 @@ export interface HttpRow {
   p99ms: number;
 }
 
-export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratios: Record<string, number> }> {
+export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratios: Record<string, number>; leanRatios: Record<string, number> }> {
   const body = JSON.stringify({ inputs: [fraudData().test.x[0]] });
   const duration = quick ? 2 : 8;
   const rounds = quick ? 1 : 3;
   const rows: HttpRow[] = [];
   const ratios: Record<string, number> = {};
+  const leanRatios: Record<string, number> = {};
   for (const framework of ['express', 'hono']) {
-    const servers = { unguarded: await spawnServer(framework, 'unguarded'), guarded: await spawnServer(framework, 'guarded') };
+    const servers = {
+      unguarded: await spawnServer(framework, 'unguarded'),
+      lean: await spawnServer(framework, 'lean'),
+      guarded: await spawnServer(framework, 'guarded'),
+    };
     const samples: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
     for (let r = 0; r < rounds + 1; r++) {
-      for (const variant of ['unguarded', 'guarded'] as const) {
+      for (const variant of ['unguarded', 'lean', 'guarded'] as const) {
         const res = await autocannon({
           url: `${servers[variant].url}/v1/predict`,
           method: 'POST',
@@ -58,14 +63,16 @@ export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratio
         s.p99.push(res.latency.p99);
       }
     }
-    for (const variant of ['unguarded', 'guarded']) {
+    for (const variant of ['unguarded', 'lean', 'guarded']) {
       const s = samples[variant];
       if (s) rows.push({ framework, variant, rps: median(s.rps), p50ms: median(s.p50), p99ms: median(s.p99) });
     }
     const g = rows.find((x) => x.framework === framework && x.variant === 'guarded');
     const u = rows.find((x) => x.framework === framework && x.variant === 'unguarded');
+    const l = rows.find((x) => x.framework === framework && x.variant === 'lean');
     if (g && u) ratios[framework] = g.rps / u.rps;
+    if (g && l) leanRatios[framework] = g.rps / l.rps;
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   }
-  return { rows, ratios };
+  return { rows, ratios, leanRatios };
 }

@@ -60,7 +60,11 @@ function toEndpointRequest(req: Request, res: Response): EndpointRequest {
 }
 
 function send(res: Response, r: EndpointResponse): void {
-  res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+  // Plain Node writes: Express's res.send would parse the content type and hash the body for an
+  // ETag, neither of which a prediction answer needs.
+  res.statusCode = r.status;
+  for (const [name, value] of Object.entries(r.headers)) res.setHeader(name, value);
+  res.end(JSON.stringify(r.body));
 }
 
 /**

@@ -40,8 +40,10 @@ export interface BulwarkContext<I, O> {
 export type BulwarkVariables = { bulwark: BulwarkContext<unknown, unknown> };
 
 /** The Node request under @hono/node-server, if that is the runtime. */
-function nodeIncoming(c: Context): (Readable & { socket?: { remoteAddress?: string } }) | undefined {
-  return (c.env as { incoming?: Readable & { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+type NodeIncoming = Readable & { headers: Record<string, string | string[] | undefined>; socket?: { remoteAddress?: string } };
+
+function nodeIncoming(c: Context): NodeIncoming | undefined {
+  return (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
 }
 
 function nodeAddress(c: Context): string | undefined {
@@ -49,15 +51,21 @@ function nodeAddress(c: Context): string | undefined {
 }
 
 function toEndpointRequest(c: Context, remote: (c: Context) => string | undefined): EndpointRequest {
+  const incoming = nodeIncoming(c);
   return {
-    header: (name) => c.req.header(name),
+    // Under @hono/node-server, read the Node request's headers: c.req.header() would build the
+    // WHATWG Request and its Headers first.
+    header:
+      incoming === undefined
+        ? (name) => c.req.header(name)
+        : (name) => {
+            const v = incoming.headers[name];
+            return Array.isArray(v) ? v.join(', ') : v;
+          },
     remoteAddress: remote(c),
     // Under @hono/node-server, read the Node stream itself: building the WHATWG Request and its
     // body stream costs more than the rest of the guarded call.
-    readBody: (max) => {
-      const incoming = nodeIncoming(c);
-      return incoming === undefined ? readWebBody(c.req.raw.body, max) : readNodeBody(incoming, max);
-    },
+    readBody: (max) => (incoming === undefined ? readWebBody(c.req.raw.body, max) : readNodeBody(incoming, max)),
     get signal() {
       return c.req.raw.signal;
     },

@@ -92,6 +92,30 @@ describe('membership inference', () => {
 });
 
 describe('evasion', () => {
+  it('keeps L2 searches inside the L2 ball', async () => {
+    const d = fraudData();
+    const samples = d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 25);
+    const r = await evasionAttack(target(fraud, []), {
+      samples,
+      sourceLabel: 1,
+      method: 'score',
+      norm: 'l2',
+      epsilon: 1,
+      featureScale: scaleOf(d.train.x),
+      bounds: boundsOf(d.train.x),
+      mutable: [0, 2, 3, 4, 7],
+      seed: 2,
+    });
+    expect(r.norm).toBe('l2');
+    expect(r.succeeded).toBeGreaterThan(0);
+    const scale = scaleOf(d.train.x);
+    for (const e of r.examples) {
+      const l2 = Math.sqrt([0, 2, 3, 4, 7].reduce((s, j) => s + (((e.adversarial[j] as number) - (e.original[j] as number)) / (scale[j] as number)) ** 2, 0));
+      expect(l2).toBeLessThanOrEqual(1 + 1e-9);
+      expect(e.distance).toBeCloseTo(l2, 9);
+    }
+  });
+
   it('flips fraud verdicts of the unguarded model within the budget, and exports them for retraining', async () => {
     const d = fraudData();
     const samples = d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 25);

@@ -1,6 +1,6 @@
 /**
- * Evasion: nudge inputs the model flags (e.g. fraud) until it answers otherwise, within an L∞
- * budget measured in per-feature standard deviations, changing only the features the attacker
+ * Evasion: nudge inputs the model flags (e.g. fraud) until it answers otherwise, within an L∞ or
+ * L2 budget measured in per-feature standard deviations, changing only the features the attacker
  * controls. Two black-box searches:
  *   score     SimBA-style (Guo et al. 2019): try ±ε on one random feature at a time, keep a step
  *             when the score of the original label drops. Needs scores; on label-only answers it
@@ -24,7 +24,9 @@ export interface EvasionOptions {
   /** Attack rows the target gives this label (default: whatever it answers for each). */
   readonly sourceLabel?: number;
   readonly method: EvasionMethod;
-  /** L∞ budget, in units of `featureScale`. */
+  /** Budget norm: `linf` (default, every feature may move by ε) or `l2` (the moves' Euclidean length is at most ε). */
+  readonly norm?: 'linf' | 'l2';
+  /** Budget, in units of `featureScale`. */
   readonly epsilon: number;
   /** Per-feature unit (e.g. the standard deviation in the attacker's data). */
   readonly featureScale: readonly number[];
@@ -46,7 +48,7 @@ export interface AdversarialExample {
   readonly trueLabel: number | undefined;
   readonly originalLabel: number;
   readonly newLabel: number;
-  /** L∞ distance in feature-scale units. */
+  /** Distance in feature-scale units, in the budget's norm. */
   readonly distance: number;
   readonly queries: number;
 }
@@ -54,6 +56,7 @@ export interface AdversarialExample {
 export interface EvasionResult {
   readonly attack: 'evasion';
   readonly method: EvasionMethod;
+  readonly norm: 'linf' | 'l2';
   readonly epsilon: number;
   readonly attempted: number;
   readonly succeeded: number;
@@ -74,15 +77,31 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
   const spentOnSuccess: number[] = [];
   let attempted = 0;
 
-  const dist = (a: readonly number[], b: readonly number[]) =>
-    Math.max(...mutable.map((j) => Math.abs((a[j] as number) - (b[j] as number)) / (o.featureScale[j] as number)));
-  const project = (x: number[], origin: readonly number[], eps: number): number[] =>
-    x.map((v, j) => {
+  const norm = o.norm ?? 'linf';
+  const scaled = (a: readonly number[], b: readonly number[]) => mutable.map((j) => ((a[j] as number) - (b[j] as number)) / (o.featureScale[j] as number));
+  const dist = (a: readonly number[], b: readonly number[]) => {
+    const v = scaled(a, b);
+    return norm === 'linf' ? Math.max(0, ...v.map(Math.abs)) : Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  };
+  /** Into the ε-ball around `origin` (immutable features reset), then into the data bounds (which only shrinks moves). */
+  const project = (x: number[], origin: readonly number[], eps: number): number[] => {
+    let shrink = 1;
+    if (norm === 'l2' && Number.isFinite(eps)) {
+      const d = dist(x, origin);
+      if (d > eps) shrink = eps / d;
+    }
+    return x.map((v, j) => {
       const [lo, hi] = o.bounds[j] as [number, number];
-      if (!mutable.includes(j)) return origin[j] as number;
-      const s = (o.featureScale[j] as number) * eps;
-      return clamp(clamp(v, (origin[j] as number) - s, (origin[j] as number) + s), lo, hi);
+      const o0 = origin[j] as number;
+      if (!mutable.includes(j)) return o0;
+      let y = o0 + (v - o0) * shrink;
+      if (norm === 'linf') {
+        const s = (o.featureScale[j] as number) * eps;
+        y = clamp(y, o0 - s, o0 + s);
+      }
+      return clamp(y, lo, hi);
     });
+  };
 
   for (let i = 0; i < o.samples.length && !target.stats.gaveUp; i++) {
     const x0 = o.samples[i] as readonly number[];
@@ -188,6 +207,7 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
   return {
     attack: 'evasion',
     method: o.method,
+    norm,
     epsilon: o.epsilon,
     attempted,
     succeeded: examples.length,

@@ -50,5 +50,5 @@ export function headline(r: AttackResult): [string, number] {
 export function describeRun(r: AttackResult): string {
   if (r.attack === 'extraction') return `extraction (${r.strategy}${r.labelOnly ? ', labels only' : ''})`;
   if (r.attack === 'membership') return `membership (best: ${r.best.name}${r.labelOnly ? ', labels only' : ''})`;
-  return `evasion (${r.method}, ε=${r.epsilon})`;
+  return `evasion (${r.method}, ${r.norm === 'l2' ? 'L2' : 'L∞'} ε=${r.epsilon})`;
 }

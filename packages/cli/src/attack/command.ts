@@ -13,7 +13,7 @@ import { type AttackKind, runAttacks } from './run.js';
 
 export const ATTACK_USAGE = `  bulwark attack <extraction|membership|evasion|all> [--policy <file>]... [--target <url>] [--key <k>]...
                 [--model fraud|digits|leaky] [--seed 1] [--queries 10000] [--quick] [--out reports]
-                [--gates <gates.yaml>] [--export <adversarial.jsonl|.csv>] [--no-progress]`;
+                [--gates <gates.yaml>] [--export <adversarial.jsonl|.csv>] [--norm linf|l2] [--no-progress]`;
 
 const KINDS: Record<string, AttackKind[]> = {
   extraction: ['extraction'],
@@ -38,6 +38,7 @@ export async function attackCommand(argv: string[], log: (s: string) => void): P
       out: { type: 'string', default: 'reports' },
       gates: { type: 'string' },
       export: { type: 'string' },
+      norm: { type: 'string', default: 'linf' },
       'no-progress': { type: 'boolean', default: false },
     },
   });
@@ -53,6 +54,7 @@ export async function attackCommand(argv: string[], log: (s: string) => void): P
   if (model !== undefined && !['fraud', 'digits', 'leaky'].includes(model)) throw new UsageError(`--model must be fraud, digits or leaky (received ${model})`);
   if (model === 'digits' && attacks.includes('membership')) throw new UsageError('membership needs a model with known members: fraud or leaky');
   if (model === 'leaky' && attacks.includes('evasion')) throw new UsageError('evasion runs on fraud or digits');
+  if (values.norm !== 'linf' && values.norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (received ${values.norm})`);
   let gates: Gates | undefined;
   if (values.gates) {
     const text = readFileSync(values.gates, 'utf8');
@@ -62,6 +64,7 @@ export async function attackCommand(argv: string[], log: (s: string) => void): P
   const { report, adversarial } = await runAttacks({
     attacks,
     models,
+    norm: values.norm,
     policies: values.policy,
     targetUrl: values.target,
     keys: values.key,

@@ -43,6 +43,8 @@ export interface AttackPlan {
   readonly quick?: boolean;
   readonly gates?: Gates | undefined;
   readonly progress?: boolean;
+  /** Evasion budget norm (default linf). */
+  readonly norm?: 'linf' | 'l2';
 }
 
 export interface AttackOutcome {
@@ -121,7 +123,8 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
               trueLabels: ev.trueLabels,
               sourceLabel: ev.sourceLabel < 0 ? undefined : ev.sourceLabel,
               method,
-              epsilon: sc.model === 'digits' ? 0.25 : 0.5,
+              norm: plan.norm,
+              epsilon: (sc.model === 'digits' ? 0.25 : 0.5) * (plan.norm === 'l2' ? 2 : 1),
               featureScale: ev.scale,
               bounds: ev.bounds,
               mutable: ev.mutable,

@@ -4,6 +4,7 @@
  * every outcome to a status, headers and a JSON body. Adapters only translate requests and
  * responses (see @bulwark/express and @bulwark/hono).
  */
+import { isUtf8 } from 'node:buffer';
 import type { GuardedFunction } from '../bulwark.js';
 import { BulwarkError, isBulwarkError } from '../errors.js';
 import type { Principal } from '../principal/principal.js';
@@ -70,7 +71,6 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
   const limits: HttpLimits = Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(options.limits ?? {}) });
   const resolve = options.resolvePrincipal ?? createPrincipalResolver(options);
   const hasher = guarded.bulwark.principals;
-  const decoder = new TextDecoder('utf-8', { fatal: true });
 
   const endpoint: PredictEndpoint = {
     limits,
@@ -90,13 +90,10 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
         throw new BulwarkError('payload_too_large', `request body exceeds ${limits.maxBodyBytes} bytes`, { headers: { connection: 'close' } });
       }
       const bytes = await req.readBody(limits.maxBodyBytes);
-      let text: string;
-      try {
-        text = decoder.decode(bytes);
-      } catch {
-        throw new BulwarkError('invalid_request', 'body is not valid UTF-8');
-      }
-      return parseJsonSafely(text, limits);
+      const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // Checked, not replaced: a body with invalid UTF-8 is refused rather than silently repaired.
+      if (!isUtf8(buf)) throw new BulwarkError('invalid_request', 'body is not valid UTF-8');
+      return parseJsonSafely(buf.toString('utf8'), limits);
     },
     async handle(req) {
       try {
