@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what the test suite uses beyond npm packages: Debian's Chromium
-# (report rendering test). Installs it with apt-get when missing and running as root; otherwise
+# (report rendering test) and redis-server (distributed budget tests; test/setup/global.ts starts it
+# when no Redis answers at REDIS_URL). Installs it with apt-get when missing and running as root; otherwise
 # says what to install. Run by `pnpm test` before vitest.
 set -euo pipefail
 missing=()
 [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# A Redis for the distributed tests: one already answering at REDIS_URL, or redis-server to start one.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "test-deps: installing ${missing[*]} with apt-get" >&2

@@ -53,6 +53,8 @@ export interface GuardedResult<O> {
   readonly decisions: readonly Decision[];
   readonly outputForm: OutputForm;
   readonly requestId: string;
+  /** Response headers set by guards (e.g. RateLimit fields). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface WrapOptions<I> {
@@ -148,11 +150,13 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
   ): void {
     telemetry.guardDuration(e.name, phase, ms / 1000);
     if (verdict === undefined || verdict.action === 'allow') {
+      if (verdict?.headers !== undefined) Object.assign(ctx.responseHeaders, verdict.headers);
       record(ctx, span, phase === 'before' ? e.allowBefore : e.allowAfter, ms);
       return;
     }
     const enforce = e.mode === 'enforce';
     const enforced = enforce && verdict.action !== 'flag';
+    if (verdict.headers !== undefined && verdict.action !== 'deny') Object.assign(ctx.responseHeaders, verdict.headers);
     record(
       ctx,
       span,
@@ -203,6 +207,10 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
    * pipeline's cost per guard to a function call); asynchronous ones get the guard's timeout.
    */
   function step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined {
+    if (phase === 'before' && e.guard.settle !== undefined) {
+      if (ctx.toSettle === undefined) ctx.toSettle = [];
+      ctx.toSettle.push(e);
+    }
     const t0 = performance.now();
     let raw: unknown;
     try {
@@ -233,6 +241,25 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     apply(e, phase, ctx, span, verdict, ms);
   }
 
+  /** Runs settle hooks in reverse order; their failures are recorded, never thrown. */
+  async function settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> {
+    const outcome = { released: failure === undefined, error: failure === undefined ? undefined : { code: failure.code, guard: failure.guard } };
+    const entries = ctx.toSettle ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as GuardEntry;
+      try {
+        await e.guard.settle?.(ctx, outcome);
+      } catch {
+        record(
+          ctx,
+          span,
+          { guard: e.name, phase: 'after', action: 'flag', code: 'guard_settle_failed', message: 'settle hook failed', enforced: false },
+          undefined,
+        );
+      }
+    }
+  }
+
   function wrap<I, O>(predict: (input: I, signal?: AbortSignal) => O | Promise<O>, wrapOptions: WrapOptions<I> = {}): GuardedFunction<I, O> {
     if (typeof predict !== 'function') {
       throw new ConfigError([{ path: 'predict', rule: 'must be a function', received: typeof predict }], 'wrap');
@@ -252,6 +279,7 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
       const recording = telemetry.recording(span);
       let outcome: Outcome = 'allowed';
       let ctx: CallContext<unknown, unknown> | undefined;
+      let failure: BulwarkError | undefined;
       try {
         validate?.(input);
         ctx = new CallContext<unknown, unknown>(newId, principal, model, count(input), input, callOptions);
@@ -311,8 +339,10 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
             ...(e.isServerError ? { [C.ATTR_ERROR_TYPE]: e.code } : {}),
           });
         }
+        failure = e;
         throw e;
       } finally {
+        if (ctx?.toSettle !== undefined) await settleAll(ctx, span, failure);
         telemetry.end(span, outcome, ctx?.queries ?? 0);
       }
     }
@@ -322,7 +352,7 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
       run: {
         value: async (input: I, callOptions: CallOptions): Promise<GuardedResult<O>> => {
           const ctx = await call(input, callOptions);
-          return { output: ctx.output as O, decisions: ctx.decisions, outputForm: ctx.outputForm, requestId: ctx.requestId };
+          return { output: ctx.output as O, decisions: ctx.decisions, outputForm: ctx.outputForm, requestId: ctx.requestId, headers: ctx.responseHeaders };
         },
       },
       bulwark: { value: bulwark },

@@ -19,6 +19,17 @@ export {
   isBulwarkError,
   statusOf,
 } from './errors.js';
+export {
+  type BudgetOptions,
+  type BudgetPolicyOptions,
+  budget,
+  budgetPolicySchema,
+  DEFAULT_WEIGHTS,
+  type GlobalLimits,
+  type PeriodName,
+  type TierLimits,
+} from './guards/budget/index.js';
+export { PERIOD_MS } from './guards/budget/schema.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export {
   createPredictEndpoint,
@@ -40,6 +51,7 @@ export {
   type RequestIdentity,
 } from './http/resolve-principal.js';
 export { checkParsedJson, jsonDepth, parseJsonSafely } from './http/safe-json.js';
+export { epsilonAt, MICRO, type PrivacyBudget, PrivacyLedger, type PrivacyLedgerOptions, type Reservation, toMicro } from './ledger/privacy-ledger.js';
 export {
   builtinGuards,
   configureGuard,
@@ -54,6 +66,8 @@ export {
 export { type Infer, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';
 export { type Principal, PrincipalHasher, type PrincipalInput, type PrincipalKind } from './principal/principal.js';
+export { increment as gcraIncrement, MemoryStore, type MemoryStoreOptions, windowEnd } from './stores/memory.js';
+export { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitKind, type LimitState, StoreError } from './stores/types.js';
 export type { TelemetryOptions } from './telemetry/instrumentation.js';
 export * as semconv from './telemetry/semconv.js';
 export type {
@@ -72,4 +86,5 @@ export type {
   ModifyVerdict,
   OutputForm,
   Prediction,
+  SettleOutcome,
 } from './types.js';

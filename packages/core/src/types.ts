@@ -58,11 +58,18 @@ export interface GuardContext<I = unknown, O = unknown> {
    * (e.g. a reservation to settle). Key it with something the guard owns, such as a Symbol.
    */
   readonly state: Map<unknown, unknown>;
+  /** Response headers set by verdicts so far. */
+  readonly responseHeaders: Readonly<Record<string, string>>;
 }
 
 interface VerdictBase {
   /** Stable machine-readable code, e.g. `score_rounded`. Shown in telemetry and errors. */
   readonly code: string;
+  /**
+   * Response headers to send (e.g. `RateLimit`). On allow, flag and modify verdicts they go on the
+   * successful answer; on a deny, on the error answer.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Human-readable; must not contain raw inputs, secrets or scores. */
   readonly message: string;
   /** Extra low-cardinality attributes for telemetry (never raw inputs). */
@@ -87,7 +94,6 @@ export interface DenyVerdict extends VerdictBase {
   /** HTTP status; defaults to the status of `code` (see ERROR_CODES), 403 for custom codes. */
   readonly status?: number;
   readonly retryAfterSeconds?: number;
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type GuardVerdict<T> = AllowVerdict | FlagVerdict | ModifyVerdict<T> | DenyVerdict;
@@ -111,8 +117,23 @@ export interface Guard<I = unknown, O = unknown> {
   beforeInference?(ctx: GuardContext<I, O>): HookResult<I> | Promise<HookResult<I>>;
   /** Inspect, reject or replace the output. Runs after the model. */
   afterInference?(ctx: GuardContext<I, O>): HookResult<O> | Promise<HookResult<O>>;
+  /**
+   * Called once the call is over, whatever happened, for every guard whose `beforeInference`
+   * ran, in reverse order: the place to settle what `beforeInference` reserved (refund what was
+   * not released, release a concurrency slot). `released` is true when the output went back to
+   * the caller. Errors here are recorded (`guard_settle_failed`) and do not change the result.
+   */
+  settle?(ctx: GuardContext<I, O>, outcome: SettleOutcome): void | Promise<void>;
   /** Release resources (timers, connections). Called by `Bulwark.close()`. */
   close?(): void | Promise<void>;
+}
+
+/** How a call ended, as told to `Guard.settle`. */
+export interface SettleOutcome {
+  /** True when the output was returned to the caller. */
+  readonly released: boolean;
+  /** The refusal or failure, when there was one. */
+  readonly error?: { readonly code: string; readonly guard?: string | undefined } | undefined;
 }
 
 /** One recorded verdict. */

@@ -108,7 +108,7 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
         });
         return {
           status: 200,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': result.requestId },
+          headers: { ...result.headers, 'content-type': 'application/json; charset=utf-8', 'x-request-id': result.requestId },
           body: { predictions: result.output },
         };
       } catch (err) {

@@ -10,6 +10,10 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   readonly decisions: Decision[] = [];
   /** True once an enforced modify verdict changed the input or output. */
   modified = false;
+  /** Headers from verdicts, for the answer. */
+  responseHeaders: Record<string, string> = {};
+  /** Guards whose beforeInference ran and that have a settle hook, in order. */
+  toSettle: import('./guard-entry.js').GuardEntry[] | undefined;
   #state: Map<unknown, unknown> | undefined;
   #requestId: string | undefined;
 

@@ -34,7 +34,7 @@ export function buildEntries(guards: readonly AnyGuard[], pipelineMode: GuardMod
     }
     if (seen.has(g.name)) issues.push({ path: `${path}.name`, rule: 'must be unique in the pipeline', received: g.name });
     seen.add(g.name);
-    for (const hook of ['beforeInference', 'afterInference', 'close'] as const) {
+    for (const hook of ['beforeInference', 'afterInference', 'settle', 'close'] as const) {
       if (g[hook] !== undefined && typeof g[hook] !== 'function') {
         issues.push({ path: `${path}.${hook}`, rule: 'must be a function', received: typeof g[hook] });
       }

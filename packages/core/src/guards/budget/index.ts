@@ -1,0 +1,213 @@
+/**
+ * budget: per-caller rate limits, quotas and concurrency caps, a global limit across all callers,
+ * and costs that count what an answer reveals.
+ *
+ * A call of N rows costs N on the rate limit (abuse) and N × weight on the quotas (information),
+ * where the weight is that of the output form the answer leaves with (label < top-k < rounded <
+ * raw). The guard reserves at the raw weight before inference and, once the output guards have
+ * run, refunds the difference: only what was released stays charged. A call that releases nothing
+ * is refunded its quota charge (its rate charge stays: it still cost the server).
+ *
+ * The caller's limits are decided in one atomic store call, then the global ones in another (they
+ * live in different Redis Cluster slots); a global refusal refunds the caller's charge.
+ */
+import { parseOptions } from '../../policy/schema.js';
+import { MemoryStore } from '../../stores/memory.js';
+import { type BudgetStore, type ConsumeResult, type LimitCheck, StoreError } from '../../stores/types.js';
+import type { Guard, GuardContext, GuardMode, GuardVerdict, OutputForm, Prediction } from '../../types.js';
+import { checksFor, quotaChecks, rateLimitHeaders } from './checks.js';
+import { type BudgetPolicyOptions, budgetPolicySchema, type GlobalLimits, type TierLimits } from './schema.js';
+
+export interface BudgetOptions extends Omit<BudgetPolicyOptions, 'store' | 'tiers' | 'mode' | 'onError'> {
+  /** Where counts live: a MemoryStore (one process) or a RedisStore (every replica). */
+  readonly store: BudgetStore;
+  readonly tiers: { readonly default: TierLimits } & Readonly<Record<string, TierLimits>>;
+  readonly global?: GlobalLimits;
+  readonly mode?: GuardMode;
+  readonly onError?: 'deny' | 'allow';
+  /** Called once, for risky configurations (e.g. a per-process store). Default: process.emitWarning. */
+  readonly warn?: (code: string, message: string) => void;
+}
+
+export const DEFAULT_WEIGHTS: Readonly<Record<OutputForm, number>> = Object.freeze({ label: 1, 'top-k': 2, rounded: 3, raw: 4 });
+
+interface Reservation {
+  readonly store: BudgetStore;
+  readonly scope: string;
+  readonly checks: LimitCheck[];
+  readonly global: LimitCheck[];
+  readonly rows: number;
+  readonly weight: number;
+  readonly degraded: boolean;
+}
+
+const KEY = Symbol('budget');
+
+class StoreDown extends Error {}
+const warned = new Set<string>();
+
+/**
+ * Creates the budget guard.
+ *
+ * @example
+ * ```ts
+ * budget({
+ *   store: new MemoryStore(),
+ *   tiers: { default: { rate: { limit: 10, per: 'second' }, quotas: [{ limit: 10_000, per: 'day' }], concurrency: 4 } },
+ *   global: { quotas: [{ limit: 1_000_000, per: 'day' }] },
+ * })
+ * ```
+ * @throws {ConfigError} on invalid limits.
+ */
+export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
+  const { store, warn, ...rest } = options;
+  const o = parseOptions(budgetPolicySchema, rest, 'budget options');
+  if (typeof store?.consume !== 'function' || typeof store.refund !== 'function')
+    throw new TypeError('budget: "store" must be a BudgetStore (MemoryStore, RedisStore)');
+  const weights = { ...DEFAULT_WEIGHTS, ...o.weights } as Record<OutputForm, number>;
+  const tiers = o.tiers as Record<string, TierLimits>;
+  const timeoutMs = o.storeTimeoutMs ?? 250;
+  const onStoreError = o.onStoreError ?? 'deny';
+  const replicas = o.replicas ?? 1;
+  const fallback = onStoreError === 'fallback' ? new MemoryStore() : undefined;
+  const headersOn = o.headers ?? true;
+  const degrade = o.onExhausted === 'degrade';
+  const say = warn ?? ((code: string, message: string) => process.emitWarning(message, { type: 'BulwarkWarning', code }));
+  if (store.localKeys && replicas > 1 && !warned.has('store')) {
+    warned.add('store');
+    say(
+      'BULWARK_LOCAL_STORE',
+      `budget: a per-process store (${store.name}) behind ${replicas} replicas admits up to ${replicas}× the limits; use a shared store`,
+    );
+  }
+
+  const withTimeout = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(t);
+          reject(e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e }));
+        },
+      );
+    });
+
+  function refusal(result: ConsumeResult, checks: readonly LimitCheck[], scopeName: string): GuardVerdict<unknown> {
+    const c = checks[result.refusedBy ?? 0] as LimitCheck;
+    const headers = headersOn ? rateLimitHeaders(checks, result.states) : {};
+    const retry = result.retryAfterMs > 0 ? result.retryAfterMs / 1000 : c.kind === 'concurrency' ? 1 : undefined;
+    const code = c.kind === 'window' || c.kind === 'total' ? 'budget_exhausted' : 'rate_limited';
+    const what = c.kind === 'concurrency' ? 'too many calls in flight' : c.kind === 'gcra' ? 'too many queries' : `${c.key.replace('quota:', '')} quota spent`;
+    return {
+      action: 'deny',
+      code,
+      message: `${scopeName} ${what}`,
+      retryAfterSeconds: retry,
+      headers,
+      attributes: { 'bulwark.budget.limit': c.key, 'bulwark.budget.scope': scopeName },
+    };
+  }
+
+  /** Charges the caller, then the global limits; all or nothing. */
+  async function charge(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number, divideBy: number) {
+    const checks = checksFor(limits, rows, rows * weight, divideBy);
+    const global = o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [];
+    const mine = checks.length > 0 ? await withTimeout(s.consume(scope, checks)) : undefined;
+    if (mine && !mine.allowed) return { ok: false as const, result: mine, checks, global, scopeName: 'caller' };
+    const all = global.length > 0 ? await withTimeout(s.consume('global', global)) : undefined;
+    if (all && !all.allowed) {
+      if (checks.length > 0) await withTimeout(s.refund(scope, checks));
+      return { ok: false as const, result: all, checks: global, global, scopeName: 'global' };
+    }
+    return { ok: true as const, checks, global, states: [...(mine?.states ?? []), ...(all?.states ?? [])] };
+  }
+
+  async function before(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+    try {
+      return await decide(ctx);
+    } catch (err) {
+      // Failing closed on a store outage is a decision with its own code (503 store_unavailable),
+      // not a guard failure; anything else is a bug and fails closed as one.
+      if (err instanceof StoreDown) return { action: 'deny', code: 'store_unavailable', message: 'budget store unavailable' };
+      throw err;
+    }
+  }
+
+  async function decide(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+    const limits = tiers[ctx.principal.tier ?? 'default'] ?? tiers.default;
+    if (limits === undefined) return undefined;
+    const scope = ctx.principal.hash;
+    let s: BudgetStore = store;
+    let divideBy = 1;
+    let note: GuardVerdict<unknown> | undefined;
+    const attempt = async (weight: number) => {
+      try {
+        return await charge(s, scope, limits, ctx.queries, weight, divideBy);
+      } catch (err) {
+        if (!(err instanceof StoreError) || s === fallback) throw err;
+        if (onStoreError === 'deny') throw new StoreDown();
+        if (onStoreError === 'allow') {
+          note = { action: 'flag', code: 'store_unavailable_open', message: 'budget store unavailable; allowed as configured' };
+          return undefined;
+        }
+        s = fallback as BudgetStore;
+        divideBy = replicas;
+        note = { action: 'flag', code: 'store_fallback', message: `budget store unavailable; local limits ÷ ${replicas}` };
+        return charge(s, scope, limits, ctx.queries, weight, divideBy);
+      }
+    };
+    let weight = weights.raw;
+    let r = await attempt(weight);
+    if (r === undefined) return note;
+    let degraded = false;
+    if (!r.ok && degrade && r.result.refusedBy !== undefined && r.checks[r.result.refusedBy]?.kind === 'window' && weights.label < weight) {
+      weight = weights.label;
+      const again = await attempt(weight);
+      if (again === undefined) return note;
+      r = again;
+      degraded = r.ok;
+    }
+    if (!r.ok) return refusal(r.result, r.checks, r.scopeName);
+    const reservation: Reservation = { store: s, scope, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded };
+    ctx.state.set(KEY, reservation);
+    const headers = headersOn ? rateLimitHeaders([...r.checks, ...r.global], r.states) : undefined;
+    if (degraded) return { action: 'flag', code: 'budget_degraded', message: 'quota spent at full detail; answering with labels only', headers };
+    if (note !== undefined) return { ...note, headers } as GuardVerdict<unknown>;
+    return headers === undefined ? undefined : { action: 'allow', headers };
+  }
+
+  return {
+    name: 'budget',
+    mode: o.mode,
+    onError: o.onError,
+    beforeInference: before,
+    afterInference(ctx) {
+      const r = ctx.state.get(KEY) as Reservation | undefined;
+      if (!r?.degraded || !Array.isArray(ctx.output)) return undefined;
+      return {
+        action: 'modify',
+        code: 'output_label',
+        message: 'labels only: full-detail quota spent',
+        value: ctx.output.map((p) => ({ label: p.label })),
+        outputForm: 'label',
+      };
+    },
+    async settle(ctx, { released }) {
+      const r = ctx.state.get(KEY) as Reservation | undefined;
+      if (r === undefined) return;
+      // What stays charged: the weight of what left, or nothing when nothing left.
+      const kept = released ? r.rows * (weights[ctx.outputForm] ?? r.weight) : 0;
+      const back = Math.max(0, r.rows * r.weight - kept);
+      const mine = [...(back > 0 ? quotaChecks(r.checks, back) : []), ...r.checks.filter((c) => c.kind === 'concurrency')];
+      if (mine.length > 0) await withTimeout(r.store.refund(r.scope, mine));
+      if (back > 0 && r.global.length > 0) await withTimeout(r.store.refund('global', quotaChecks(r.global, back)));
+    },
+  };
+}
+
+export type { BudgetPolicyOptions, GlobalLimits, PeriodName, TierLimits } from './schema.js';
+export { budgetPolicySchema } from './schema.js';

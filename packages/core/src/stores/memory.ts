@@ -1,0 +1,149 @@
+/**
+ * MemoryStore: budgets in this process, on lru-cache. Every decision is one synchronous critical
+ * section (no await between check and charge), so concurrent calls in one process are exact.
+ *
+ * Memory is bounded by `maxKeys`. Evicting a caller's counters would hand them a fresh budget, so
+ * this store never evicts live state: entries leave only when their window or period has passed
+ * (or a concurrency/total counter is back to zero... totals never leave). When the store is full of
+ * live entries, a *new* scope is refused with a StoreError (the guard's failure policy applies,
+ * closed by default) while known callers keep being served. Counts are per process
+ * (`localKeys: true`): behind N replicas, use RedisStore or divide limits by N.
+ */
+import { LRUCache } from 'lru-cache';
+import { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from './types.js';
+
+export interface MemoryStoreOptions {
+  /** Most counters held at once (default 100,000). */
+  readonly maxKeys?: number;
+  /** Clock in ms (default `Date.now`). Injectable for tests. */
+  readonly now?: () => number;
+}
+
+interface Entry {
+  /** Units used (window, total, concurrency) or the theoretical arrival time in µs (gcra). */
+  value: number;
+  /** When the entry can be forgotten, ms (Infinity: never). */
+  expiresAt: number;
+}
+
+export class MemoryStore implements BudgetStore {
+  readonly name = 'memory';
+  readonly localKeys = true;
+  readonly #cache: LRUCache<string, Entry>;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#max = options.maxKeys ?? 100_000;
+    if (!Number.isSafeInteger(this.#max) || this.#max < 1)
+      throw new RangeError(`MemoryStore: "maxKeys" must be a positive integer (received ${options.maxKeys})`);
+    this.#now = options.now ?? Date.now;
+    // `max` is one above what we ever hold: lru-cache must never evict on its own (see above).
+    this.#cache = new LRUCache<string, Entry>({ max: this.#max + 1 });
+  }
+
+  /** Live entries (for tests and metrics). */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult> {
+    try {
+      return Promise.resolve(this.#consume(scope, checks));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  refund(scope: string, checks: readonly LimitCheck[]): Promise<void> {
+    const nowMs = this.#now();
+    for (const c of checks) {
+      if (c.cost <= 0) continue;
+      const e = this.#live(`${scope}\u0000${c.key}`, nowMs);
+      if (e === undefined) continue;
+      if (c.kind === 'gcra') e.value = Math.max(nowMs * 1000, e.value - increment(c, c.cost));
+      else e.value = Math.max(0, e.value - c.cost);
+    }
+    return Promise.resolve();
+  }
+
+  #live(key: string, nowMs: number): Entry | undefined {
+    const e = this.#cache.get(key, { updateAgeOnGet: false });
+    if (e !== undefined && e.expiresAt <= nowMs) {
+      this.#cache.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  #consume(scope: string, checks: readonly LimitCheck[]): ConsumeResult {
+    const nowMs = this.#now();
+    const nowUs = nowMs * 1000;
+    const keys = checks.map((c) => `${scope}\u0000${c.key}`);
+    const entries = keys.map((k) => this.#live(k, nowMs));
+    const fresh = entries.filter((e) => e === undefined).length;
+    if (fresh > 0 && this.#cache.size + fresh > this.#max) {
+      this.#purge(nowMs);
+      if (this.#cache.size + fresh > this.#max) throw new StoreError(`memory store is full (${this.#max} live counters)`);
+    }
+    // Phase 1: would every check pass?
+    const states: LimitState[] = [];
+    let refusedBy: number | undefined;
+    let retryAfterMs = 0;
+    const next: number[] = [];
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i] as LimitCheck;
+      const used = entries[i]?.value ?? 0;
+      let ok: boolean;
+      if (c.kind === 'gcra') {
+        const tat = Math.max(used, nowUs);
+        const newTat = tat + increment(c, c.cost);
+        const capacity = increment(c, c.burst ?? c.limit);
+        ok = newTat - nowUs <= capacity;
+        next.push(newTat);
+        const after = ok ? newTat : tat;
+        states.push({ remaining: Math.max(0, Math.floor((capacity - (after - nowUs)) / increment(c, 1))), resetMs: Math.ceil((after - nowUs) / 1000) });
+        if (!ok && refusedBy === undefined) retryAfterMs = Math.ceil((newTat - nowUs - capacity) / 1000);
+      } else {
+        ok = used + c.cost <= c.limit;
+        next.push(used + c.cost);
+        const resetMs = c.kind === 'window' ? windowEnd(nowMs, c) - nowMs : 0;
+        states.push({ remaining: Math.max(0, c.limit - (ok ? used + c.cost : used)), resetMs });
+        if (!ok && refusedBy === undefined) retryAfterMs = c.kind === 'window' && c.cost <= c.limit ? resetMs : 0;
+      }
+      if (!ok && refusedBy === undefined) refusedBy = i;
+    }
+    if (refusedBy !== undefined) return { allowed: false, refusedBy, retryAfterMs, states };
+    // Phase 2: charge all (still synchronous: nothing else ran in between).
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i] as LimitCheck;
+      const e = entries[i];
+      const value = next[i] as number;
+      const expiresAt = c.kind === 'window' ? windowEnd(nowMs, c) : c.kind === 'gcra' ? Math.ceil(value / 1000) : Number.POSITIVE_INFINITY;
+      if (e === undefined) this.#cache.set(keys[i] as string, { value, expiresAt });
+      else {
+        e.value = value;
+        e.expiresAt = expiresAt;
+      }
+    }
+    return { allowed: true, refusedBy: undefined, retryAfterMs: 0, states };
+  }
+
+  /** Drops entries whose window or period has passed, and drained concurrency counters. */
+  #purge(nowMs: number): void {
+    for (const [k, e] of this.#cache.entries()) {
+      if (e.expiresAt <= nowMs || (e.value === 0 && e.expiresAt === Number.POSITIVE_INFINITY)) this.#cache.delete(k);
+    }
+  }
+}
+
+/** GCRA emission time of `units`, in µs (integer, rounded up so the rate is never exceeded). */
+export function increment(c: LimitCheck, units: number): number {
+  return Math.ceil((units * (c.periodMs ?? 1000) * 1000) / Math.max(1, c.limit));
+}
+
+/** End of the fixed window (aligned to the epoch) that contains `nowMs`. */
+export function windowEnd(nowMs: number, c: LimitCheck): number {
+  const p = c.periodMs ?? 1000;
+  return (Math.floor(nowMs / p) + 1) * p;
+}

@@ -1,0 +1,86 @@
+/**
+ * The store contract behind every stateful guard (query budgets, the privacy ledger). A store
+ * makes one decision atomically: check every limit of one scope and, only if all pass, charge all
+ * of them. Implementations: `MemoryStore` (this package; one process) and `RedisStore`
+ * (@bulwark/redis-store; shared by every replica). One conformance suite (test/conformance/stores)
+ * runs against both. Guide: docs/budgets.md, "Writing a store".
+ */
+
+/** The kinds of limit a store enforces. All amounts are integers (cost units). */
+export type LimitKind =
+  /** At most `limit` units per fixed window of `periodMs`, windows aligned to the Unix epoch. */
+  | 'window'
+  /**
+   * Generic cell rate: `limit` units per `periodMs`, smooth, with bursts of up to `burst` units
+   * (default `limit`). Never admits more than `burst + limit × elapsed / periodMs`.
+   */
+  | 'gcra'
+  /** At most `limit` units ever (lifetime totals; never expire). */
+  | 'total'
+  /** At most `limit` at once; each call's unit is given back with `refund` when it ends. */
+  | 'concurrency';
+
+export interface LimitCheck {
+  /**
+   * Key of the counter within its scope, e.g. `rate` or `quota:day`. Built by the guard from fixed
+   * strings only: caller ids never appear in keys (the scope is a hash).
+   */
+  readonly key: string;
+  readonly kind: LimitKind;
+  /** Units allowed (per window, per period, ever, or at once). Integer ≥ 0. */
+  readonly limit: number;
+  /** Window or period length in ms (`window`, `gcra`). */
+  readonly periodMs?: number;
+  /** Burst capacity in units (`gcra`; default `limit`). */
+  readonly burst?: number;
+  /** Units this call charges. Integer ≥ 0. */
+  readonly cost: number;
+}
+
+/** The state of one limit after a decision. */
+export interface LimitState {
+  /** Units still available (after this call's charge, when it was allowed). */
+  readonly remaining: number;
+  /** Ms until the limit is fully available again (window end, GCRA drain); 0 for totals. */
+  readonly resetMs: number;
+}
+
+export interface ConsumeResult {
+  readonly allowed: boolean;
+  /** Index in `checks` of the first limit that refused, when not allowed. */
+  readonly refusedBy: number | undefined;
+  /** Ms after which the refusing limit could admit this call (0 if never, e.g. a spent total). */
+  readonly retryAfterMs: number;
+  /** One per check, in order. */
+  readonly states: readonly LimitState[];
+}
+
+export interface BudgetStore {
+  /** For telemetry and messages, e.g. `memory`, `redis`. */
+  readonly name: string;
+  /**
+   * True when counts are not shared across processes (MemoryStore): each replica then enforces
+   * its own limits, and a fleet of N admits up to N times as much. Drives a warning.
+   */
+  readonly localKeys: boolean;
+  /**
+   * The one atomic decision: if every check of `scope` passes, charge every cost; otherwise charge
+   * nothing. Time comes from the store (the server's clock for Redis), never from the caller.
+   * `scope` is a principal hash or `global`: all of a scope's keys live together (one Redis
+   * Cluster slot). Rejects with a `StoreError` when the store cannot decide.
+   */
+  consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult>;
+  /**
+   * Gives units back: what a call reserved but did not release, or a concurrency slot. Never takes
+   * a counter below zero; a window that has rolled over is not touched.
+   */
+  refund(scope: string, checks: readonly LimitCheck[]): Promise<void>;
+  /** Releases connections or timers. */
+  close?(): Promise<void>;
+}
+
+/** The store could not decide (unreachable, timed out, full). Guards apply their failure policy. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code = 'store_unavailable';
+}

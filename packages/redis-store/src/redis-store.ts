@@ -1,0 +1,100 @@
+/**
+ * RedisStore: budget counters shared by every replica. One EVALSHA per decision (re-sent as EVAL
+ * when the server answers NOSCRIPT, e.g. after a restart or on a new cluster node), time from the
+ * server, keys `<prefix>{<scope>}:<key>` where the scope is a principal hash (base64url HMAC) or
+ * `global`: a caller's keys share one Redis Cluster slot, and no caller can choose the slot or
+ * collide with another's namespace (the raw id never appears).
+ *
+ * Works with an ioredis `Redis` or `Cluster` client. Create it with `enableOfflineQueue: false`
+ * so that commands fail at once while Redis is down (the guard's failure policy then applies) and
+ * ioredis reconnects on its own.
+ */
+import { createHash } from 'node:crypto';
+import { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from '@bulwark/core';
+import { CONSUME, REFUND } from './scripts.js';
+
+/** The part of an ioredis client (Redis or Cluster) this store uses. */
+export interface RedisLike {
+  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  quit?(): Promise<unknown>;
+}
+
+export interface RedisStoreOptions {
+  readonly client: RedisLike;
+  /** Prefix of every key (default `bulwark:`). */
+  readonly prefix?: string;
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const SAFE_SCOPE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class RedisStore implements BudgetStore {
+  readonly name = 'redis';
+  readonly localKeys = false;
+  readonly #client: RedisLike;
+  readonly #prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    if (typeof options?.client?.evalsha !== 'function') throw new TypeError('RedisStore: "client" must be an ioredis client (Redis or Cluster)');
+    this.#client = options.client;
+    this.#prefix = options.prefix ?? 'bulwark:';
+    if (/[{}]/.test(this.#prefix)) throw new RangeError(`RedisStore: "prefix" must not contain { or } (received ${JSON.stringify(this.#prefix)})`);
+  }
+
+  /** The full key of a check: one hash tag per scope. */
+  key(scope: string, key: string): string {
+    // Scopes are hashes or `global`; anything else would let a caller shape the key.
+    if (!SAFE_SCOPE.test(scope)) throw new StoreError('scope must be a principal hash');
+    return `${this.#prefix}{${scope}}:${key}`;
+  }
+
+  async consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult> {
+    if (checks.length === 0) return { allowed: true, refusedBy: undefined, retryAfterMs: 0, states: [] };
+    const reply = (await this.#run(CONSUME, scope, checks)) as number[];
+    const [allowed, refused, retry] = reply;
+    const states: LimitState[] = [];
+    for (let i = 0; i < checks.length; i++) states.push({ remaining: Number(reply[3 + 2 * i]), resetMs: Number(reply[4 + 2 * i]) });
+    return { allowed: allowed === 1, refusedBy: refused === 0 ? undefined : Number(refused) - 1, retryAfterMs: Number(retry), states };
+  }
+
+  async refund(scope: string, checks: readonly LimitCheck[]): Promise<void> {
+    if (checks.length > 0) await this.#run(REFUND, scope, checks);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.quit?.();
+  }
+
+  async #run(script: string, scope: string, checks: readonly LimitCheck[]): Promise<unknown> {
+    const keys = checks.map((c) => this.key(scope, c.key));
+    const args: (string | number)[] = [];
+    for (const c of checks) {
+      for (const v of [c.limit, c.cost, c.periodMs ?? 1000, c.burst ?? c.limit]) {
+        if (!Number.isSafeInteger(v) || v < 0) throw new StoreError(`limits and costs must be integers >= 0 (received ${v})`);
+      }
+      args.push(c.kind, c.limit, c.periodMs ?? 1000, c.burst ?? c.limit, c.cost);
+    }
+    try {
+      try {
+        return await this.#client.evalsha(shaOf(script), keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
+        // Not cached on this server (restart, failover, new cluster node): send the body, which caches it.
+        return await this.#client.eval(script, keys.length, ...keys, ...args);
+      }
+    } catch (err) {
+      throw new StoreError('redis did not answer', { cause: err });
+    }
+  }
+}
+
+const shas = new Map<string, string>();
+function shaOf(script: string): string {
+  let s = shas.get(script);
+  if (s === undefined) {
+    s = sha1(script);
+    shas.set(script, s);
+  }
+  return s;
+}

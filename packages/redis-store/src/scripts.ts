@@ -1,0 +1,98 @@
+/**
+ * The Lua scripts. One script call is one decision: Redis runs it atomically, so no other client
+ * can act between the checks and the charges. Time comes from the server (TIME), never from the
+ * client, so a replica with a skewed clock gains nothing. All arithmetic is on integers (µs for
+ * GCRA, units for counters); Lua numbers are doubles, exact up to 2^53 (µs since the epoch fit).
+ *
+ * KEYS: one per check, all in one hash slot ({scope}).
+ * ARGV: per check, five values: kind, limit, period ms, burst, cost.
+ */
+
+/** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, then per check: remaining, resetMs } */
+export const CONSUME = `
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now_ms = math.floor(now_us / 1000)
+local n = #KEYS
+local used, nxt, states = {}, {}, {}
+local refused, retry = 0, 0
+for i = 1, n do
+  local b = (i - 1) * 5
+  local kind, limit, period, burst, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+  local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local ok, remaining, reset
+  if kind == 'gcra' then
+    local inc1 = math.ceil(period * 1000 / limit)
+    local inc = math.ceil(cost * period * 1000 / limit)
+    local cap = math.ceil(burst * period * 1000 / limit)
+    local tat = math.max(cur, now_us)
+    local new_tat = tat + inc
+    ok = (new_tat - now_us) <= cap
+    local after = ok and new_tat or tat
+    remaining = math.max(0, math.floor((cap - (after - now_us)) / inc1))
+    reset = math.ceil((after - now_us) / 1000)
+    nxt[i] = new_tat
+    if not ok and refused == 0 then retry = math.ceil((new_tat - now_us - cap) / 1000) end
+  else
+    ok = (cur + cost) <= limit
+    remaining = math.max(0, limit - (ok and (cur + cost) or cur))
+    reset = 0
+    if kind == 'window' then reset = (math.floor(now_ms / period) + 1) * period - now_ms end
+    nxt[i] = cur + cost
+    if not ok and refused == 0 then
+      if kind == 'window' and cost <= limit then retry = reset else retry = 0 end
+    end
+  end
+  if not ok and refused == 0 then refused = i end
+  states[#states + 1] = remaining
+  states[#states + 1] = reset
+end
+if refused > 0 then
+  local out = {0, refused, retry}
+  for j = 1, #states do out[#out + 1] = states[j] end
+  return out
+end
+for i = 1, n do
+  local b = (i - 1) * 5
+  local kind, period, cost = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
+  if kind == 'gcra' then
+    redis.call('SET', KEYS[i], string.format('%.0f', nxt[i]), 'PX', math.max(1, math.ceil((nxt[i] - now_us) / 1000)))
+  elseif kind == 'window' then
+    if redis.call('INCRBY', KEYS[i], cost) == cost then
+      redis.call('PEXPIREAT', KEYS[i], (math.floor(now_ms / period) + 1) * period)
+    end
+  elseif kind == 'concurrency' then
+    redis.call('INCRBY', KEYS[i], cost)
+    -- A replica that dies holding slots must not hold them forever.
+    redis.call('PEXPIRE', KEYS[i], 300000)
+  else
+    redis.call('INCRBY', KEYS[i], cost)
+  end
+end
+local out = {1, 0, 0}
+for j = 1, #states do out[#out + 1] = states[j] end
+return out
+`;
+
+/** refund: gives units back, never below zero; GCRA TAT never before now. */
+export const REFUND = `
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, #KEYS do
+  local b = (i - 1) * 5
+  local kind, limit, period, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
+  local cur = redis.call('GET', KEYS[i])
+  if cur and cost > 0 then
+    cur = tonumber(cur)
+    if kind == 'gcra' then
+      local tat = math.max(now_us, cur - math.ceil(cost * period * 1000 / limit))
+      redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.max(1, math.ceil((tat - now_us) / 1000)))
+    else
+      local v = math.max(0, cur - cost)
+      -- KEEPTTL: a window keeps its end; totals keep none.
+      redis.call('SET', KEYS[i], v, 'KEEPTTL')
+    end
+  end
+end
+return 1
+`;
