@@ -4,7 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBulwark, type Decision, type DecisionInfo, guardsFromPolicy, loadPolicy, type Policy, parsePolicy } from '@bulwark/core';
+import { builtinGuards, createBulwark, type Decision, type DecisionInfo, guardsFromPolicy, loadPolicy, type Policy, parsePolicy, storesFromPolicy } from '@bulwark/core';
+import { RedisStore } from '@bulwark/redis-store';
+import { Redis } from 'ioredis';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { expressApp, type Framework, honoApp } from './app.js';
 
@@ -38,7 +40,16 @@ const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAl
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const policy: Policy =
     options.policy === undefined ? { version: 1 } : typeof options.policy === 'string' ? loadPolicy(options.policy) : parsePolicy(options.policy);
-  const guards = guardsFromPolicy(policy);
+  // Redis clients fail fast while Redis is down (the budget guard's failure policy decides) and
+  // reconnect on their own.
+  const stores = storesFromPolicy(policy, {
+    redis: (spec) => {
+      const client = new Redis(spec.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * n, 1000) });
+      client.on('error', () => {}); // outages surface as store_unavailable decisions, not crashes
+      return new RedisStore({ client, prefix: spec.prefix });
+    },
+  });
+  const guards = guardsFromPolicy(policy, builtinGuards, { stores });
   const model = await loadOnnxClassifier(options.model, {
     name: policy.model?.name,
     version: policy.model?.version,
@@ -105,6 +116,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         });
         await bulwark.close();
         await model.close();
+        await Promise.allSettled(Object.values(stores).map((st) => st.close?.()));
       })();
       return closing;
     },

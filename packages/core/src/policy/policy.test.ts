@@ -54,7 +54,7 @@ describe('policy files', () => {
     const policy = parsePolicy({ version: 1, guards: [{ use: 'mask-output', with: { form: 'top-k', k: 0 } }, { use: 'nope' }] });
     expect(issuesOf(() => guardsFromPolicy(policy))).toEqual([
       'guards[0].with.k: must be an integer >= 1 (received 0)',
-      'guards[1].use: must name a known guard (mask-output) (received "nope")',
+      'guards[1].use: must name a known guard (mask-output, budget) (received "nope")',
     ]);
   });
 
@@ -68,5 +68,26 @@ describe('policy files', () => {
   it('reports unparsable files without echoing them', () => {
     expect(() => loadPolicy(file('bad.json', '{"version": 1,'))).toThrow(/must be valid JSON/);
     expect(() => loadPolicy(file('bad.yaml', 'version: [1'))).toThrow(/must be valid YAML/);
+  });
+});
+
+describe('budget in policy files', () => {
+  it('builds a budget guard on a named store, and names a missing store', async () => {
+    const { storesFromPolicy } = await import('./policy.js');
+    const policy = parsePolicy({
+      version: 1,
+      stores: { local: { type: 'memory', maxKeys: 1000 } },
+      guards: [{ use: 'budget', with: { store: 'local', tiers: { default: { rate: { limit: 5, per: 'second' }, quotas: [{ limit: 100, per: 'day' }] } } } }],
+    });
+    const [g] = guardsFromPolicy(policy, undefined, { stores: storesFromPolicy(policy) });
+    expect(g?.name).toBe('budget');
+    const bad = parsePolicy({ version: 1, guards: [{ use: 'budget', with: { store: 'nowhere', tiers: { default: {} } } }] });
+    expect(issuesOf(() => guardsFromPolicy(bad, undefined, { stores: storesFromPolicy(bad) }))).toEqual([
+      'guards[0].with.store: must name a store in the policy\'s stores (memory) (received "nowhere")',
+    ]);
+    expect(issuesOf(() => parsePolicy({ version: 1, stores: { r: { type: 'redis', url: 'http://x' } } }))).toEqual([
+      'stores.r.url: must be a redis:// or rediss:// URL (received "http://x")',
+    ]);
+    expect(() => storesFromPolicy(parsePolicy({ version: 1, stores: { r: { type: 'redis', url: 'redis://x' } } }))).toThrow(/redis stores need a redis factory/);
   });
 });

@@ -8,6 +8,10 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { maskOutput } from '../guards/mask-output/index.js';
 import { maskOutputSchema } from '../guards/mask-output/schema.js';
+import { type BudgetOptions, budget } from '../guards/budget/index.js';
+import { type BudgetPolicyOptions, budgetPolicySchema } from '../guards/budget/schema.js';
+import { MemoryStore } from '../stores/memory.js';
+import type { BudgetStore } from '../stores/types.js';
 import type { AnyGuard, Guard } from '../types.js';
 import { type Infer, type Schema, s } from './schema.js';
 
@@ -20,6 +24,42 @@ const guardSpec = s.object({
   onError: s.optional(s.enumOf(['deny', 'allow'] as const)),
   timeoutMs: s.optional(s.number({ gt: 0, max: 60_000 })),
 });
+
+const storeSpec = {
+  parse(value: unknown, path: string, issues: ConfigIssue[]) {
+    const type = (value as { type?: unknown } | null)?.type;
+    if (type === 'memory') return memoryStoreSpec.parse(value, path, issues);
+    if (type === 'redis') return redisStoreSpec.parse(value, path, issues);
+    issues.push({ path: `${path}.type`, rule: 'must be "memory" or "redis"', received: JSON.stringify(type) });
+    return undefined;
+  },
+};
+const memoryStoreSpec = s.object({ type: s.enumOf(['memory'] as const), maxKeys: s.optional(s.int({ min: 1, max: 100_000_000 })) });
+const redisStoreSpec = s.object({
+  type: s.enumOf(['redis'] as const),
+  /** redis://host:port/db (credentials may come from the environment: ${REDIS_URL} is not expanded). */
+  url: s.string({ pattern: /^rediss?:\/\//, rule: 'must be a redis:// or rediss:// URL', maxLength: 2000 }),
+  prefix: s.optional(s.string({ pattern: /^[^{}]*$/, rule: 'must not contain { or }', maxLength: 100 })),
+});
+export type StoreSpec = Infer<typeof memoryStoreSpec> | Infer<typeof redisStoreSpec>;
+
+/** Named stores: `{ <name>: { type: memory | redis, ... } }`. */
+const storeMap = {
+  parse(value: unknown, path: string, issues: ConfigIssue[]) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issues.push({ path, rule: 'must be an object of named stores', received: typeof value });
+      return undefined;
+    }
+    const out: Record<string, StoreSpec> = Object.create(null);
+    const before = issues.length;
+    for (const [name, spec] of Object.entries(value)) {
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) issues.push({ path: `${path}.${name}`, rule: 'store names are kebab-case', received: JSON.stringify(name) });
+      const parsed = storeSpec.parse(spec, `${path}.${name}`, issues) as StoreSpec | undefined;
+      if (parsed !== undefined) out[name] = parsed;
+    }
+    return issues.length === before ? out : undefined;
+  },
+};
 
 export const policySchema = s.object({
   version: s.int({ min: 1, max: 1 }),
@@ -50,22 +90,59 @@ export const policySchema = s.object({
     }),
   ),
   telemetry: s.optional(s.object({ captureContent: s.optional(s.boolean()) })),
+  /** Stores for stateful guards, by name; `memory` exists without being declared. */
+  stores: s.optional(storeMap),
   guards: s.optional(s.array(guardSpec, { maxItems: 64 })),
 });
 
 export type Policy = Infer<typeof policySchema>;
 export type GuardSpec = Infer<typeof guardSpec>;
 
+/** What factories get besides their options: the stores the application built. */
+export interface GuardFactoryContext {
+  readonly stores: Readonly<Record<string, BudgetStore>>;
+}
+
 /** A guard factory a policy can name with `use:`. */
 export interface GuardFactory {
   readonly schema: Schema<unknown>;
-  create(options: never): AnyGuard;
+  create(options: never, context: GuardFactoryContext): AnyGuard;
 }
 
 /** Guards a policy can name out of the box. */
 export const builtinGuards: Readonly<Record<string, GuardFactory>> = Object.freeze({
   'mask-output': { schema: maskOutputSchema, create: maskOutput },
+  budget: {
+    schema: budgetPolicySchema,
+    create(options: BudgetPolicyOptions, context: GuardFactoryContext) {
+      const name = options.store ?? 'memory';
+      const store = context.stores[name];
+      if (store === undefined) {
+        throw new ConfigError([{ path: 'store', rule: `must name a store in the policy's stores (${Object.keys(context.stores).join(', ')})`, received: JSON.stringify(name) }], 'budget');
+      }
+      return budget({ ...options, store } as BudgetOptions);
+    },
+  } as GuardFactory,
 });
+
+/**
+ * Builds the policy's stores. `memory` stores are built here; others (redis) by the factories you
+ * pass, e.g. `{ redis: (spec) => new RedisStore({ client: new Redis(spec.url) }) }` (the CLI does).
+ * A store named `memory` is always there.
+ */
+export function storesFromPolicy(
+  policy: Policy,
+  factories: { readonly redis?: (spec: Extract<StoreSpec, { type: 'redis' }>) => BudgetStore } = {},
+): Record<string, BudgetStore> {
+  const out: Record<string, BudgetStore> = Object.create(null);
+  for (const [name, spec] of Object.entries(policy.stores ?? {})) {
+    if (spec.type === 'memory') out[name] = new MemoryStore({ maxKeys: spec.maxKeys });
+    else if (factories.redis) out[name] = factories.redis(spec);
+    else throw new ConfigError([{ path: `stores.${name}.type`, rule: 'redis stores need a redis factory (@bulwark/redis-store)', received: '"redis"' }], 'policy');
+  }
+  out.memory ??= new MemoryStore();
+  return out;
+}
 
 /** Validates a parsed policy document. */
 export function parsePolicy(doc: unknown, source = 'policy'): Policy {
@@ -91,7 +168,11 @@ export function loadPolicy(path: string): Policy {
 }
 
 /** Builds the guards a policy lists, from the built-in factories and any you add. */
-export function guardsFromPolicy(policy: Policy, registry: Readonly<Record<string, GuardFactory>> = builtinGuards): AnyGuard[] {
+export function guardsFromPolicy(
+  policy: Policy,
+  registry: Readonly<Record<string, GuardFactory>> = builtinGuards,
+  context: GuardFactoryContext = { stores: { memory: new MemoryStore() } },
+): AnyGuard[] {
   const issues: ConfigIssue[] = [];
   const guards: AnyGuard[] = [];
   (policy.guards ?? []).forEach((spec, i) => {
@@ -102,7 +183,12 @@ export function guardsFromPolicy(policy: Policy, registry: Readonly<Record<strin
     }
     const opts = factory.schema.parse(spec.with ?? {}, `guards[${i}].with`, issues);
     if (opts === undefined) return;
-    guards.push(configureGuard(factory.create(opts as never), spec));
+    try {
+      guards.push(configureGuard(factory.create(opts as never, context), spec));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) issues.push({ ...issue, path: `guards[${i}].with.${issue.path}` });
+    }
   });
   if (issues.length > 0) throw new ConfigError(issues, 'policy');
   return guards;
@@ -127,6 +213,7 @@ export function configureGuard<I, O>(
     timeoutMs: overrides.timeoutMs ?? guard.timeoutMs,
     ...(guard.beforeInference && { beforeInference: guard.beforeInference.bind(guard) }),
     ...(guard.afterInference && { afterInference: guard.afterInference.bind(guard) }),
+    ...(guard.settle && { settle: guard.settle.bind(guard) }),
     ...(guard.close && { close: guard.close.bind(guard) }),
   };
 }
