@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { type Guard, maskOutput } from '@bulwark/core';
+import { budget, type Guard, MemoryStore, maskOutput } from '@bulwark/core';
 import { fraudData } from '@bulwark/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, send } from '../helpers/http.js';
@@ -146,5 +146,34 @@ describe.each(['express-adapter', 'hono-adapter'] as const)('%s with custom guar
     expect(r.json.error.code).toBe('guard_failure');
     expect(r.text).not.toContain('secret');
     expect(r.json.error.message).toContain(r.headers['x-request-id']);
+  });
+});
+
+// Query budgets over HTTP: RateLimit headers on answers, 429 with Retry-After when spent.
+describe.each(SERVER_KINDS)('%s with a budget', (kind) => {
+  let server: TestServer;
+  const tiers = { default: { rate: { limit: 100, per: 'minute' as const, burst: 100 }, quotas: [{ limit: 12, per: 'day' as const }] } };
+  beforeAll(async () => {
+    if (kind === 'express-adapter' || kind === 'hono-adapter') {
+      server = await adapterServer(kind === 'express-adapter' ? 'express' : 'hono', { guards: [budget({ store: new MemoryStore(), tiers })] });
+    } else {
+      server = await serveServer(kind === 'serve-express' ? 'express' : 'hono', { version: 1, guards: [{ use: 'budget', with: { tiers } }] });
+    }
+  });
+  afterAll(() => server?.close());
+
+  it('sends RateLimit headers, then refuses a spent quota with 429, Retry-After and budget_exhausted', async () => {
+    const url = `${server.url}/v1/predict`;
+    const first = await postJson(url, { inputs: [ROW, ROW] }, { 'x-api-key': 'budget-conformance' });
+    expect(first.status).toBe(200);
+    expect(first.headers['ratelimit-policy']).toBe('"rate";q=100;w=60, "day";q=12;w=86400');
+    expect(first.headers.ratelimit).toMatch(/^"day";r=4;t=\d+$/);
+    const spent = await postJson(url, { inputs: [ROW, ROW] }, { 'x-api-key': 'budget-conformance' });
+    expect(spent.status).toBe(429);
+    expect(spent.json.error.code).toBe('budget_exhausted');
+    expect(Number(spent.headers['retry-after'])).toBeGreaterThan(0);
+    expect(spent.headers['ratelimit-policy']).toContain('"day";q=12');
+    // Another caller has its own budget.
+    expect((await postJson(url, { inputs: ROW }, { 'x-api-key': 'someone-else' })).status).toBe(200);
   });
 });
