@@ -21,8 +21,14 @@ await new Promise<void>((r) => client.once('ready', () => r()));
 const store = new RedisStore({ client, prefix: process.env.PREFIX as string });
 const principalSecret = 'replicas-share-this-secret-0123';
 const weights = { label: 1, 'top-k': 1, rounded: 1, raw: 1 };
-const quota = createBulwark({ principalSecret, guards: [budget({ store, tiers: { default: { quotas: [{ limit: 100, per: 'day' }] } }, weights, storeTimeoutMs: 5000 })] }).wrap((rows: number[][]) => rows.map(() => ({ label: 0 })));
-const rate = createBulwark({ principalSecret, guards: [budget({ store, tiers: { default: { rate: { limit: 100, per: 'hour', burst: 100 } } }, weights, storeTimeoutMs: 5000 })] }).wrap((rows: number[][]) => rows.map(() => ({ label: 0 })));
+const quota = createBulwark({
+  principalSecret,
+  guards: [budget({ store, tiers: { default: { quotas: [{ limit: 100, per: 'day' }] } }, weights, storeTimeoutMs: 5000 })],
+}).wrap((rows: number[][]) => rows.map(() => ({ label: 0 })));
+const rate = createBulwark({
+  principalSecret,
+  guards: [budget({ store, tiers: { default: { rate: { limit: 100, per: 'hour', burst: 100 } } }, weights, storeTimeoutMs: 5000 })],
+}).wrap((rows: number[][]) => rows.map(() => ({ label: 0 })));
 const ledger = new PrivacyLedger({ store, perCaller: { lifetime: 1.0 }, global: { lifetime: 1000 } });
 
 type Msg = { kind: 'quota' | 'rate' | 'ledger'; trial: string; n: number };

@@ -19,7 +19,11 @@ const TRIALS = Number(process.env.BUDGET_TRIALS ?? 20);
 const prefix = `test:${randomBytes(6).toString('hex')}:`;
 let replicas: ChildProcess[] = [];
 
-interface Reply { trial: string; admitted: number; codes: Record<string, number> }
+interface Reply {
+  trial: string;
+  admitted: number;
+  codes: Record<string, number>;
+}
 
 function ask(kind: 'quota' | 'rate' | 'ledger', trial: string): Promise<Reply[]> {
   return Promise.all(
@@ -40,7 +44,9 @@ function ask(kind: 'quota' | 'rate' | 'ledger', trial: string): Promise<Reply[]>
 
 beforeAll(async () => {
   const skews = [0, 0, 5000, -5000];
-  replicas = skews.map((skew) => fork(REPLICA, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix, SKEW_MS: String(skew) } }));
+  replicas = skews.map((skew) =>
+    fork(REPLICA, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix, SKEW_MS: String(skew) } }),
+  );
   await Promise.all(replicas.map((c) => new Promise<void>((r) => c.once('message', () => r()))));
 }, 60_000);
 afterAll(() => {

@@ -4,10 +4,20 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { builtinGuards, createBulwark, type Decision, type DecisionInfo, guardsFromPolicy, loadPolicy, type Policy, parsePolicy, storesFromPolicy } from '@bulwark/core';
+import {
+  builtinGuards,
+  createBulwark,
+  type Decision,
+  type DecisionInfo,
+  guardsFromPolicy,
+  loadPolicy,
+  type Policy,
+  parsePolicy,
+  storesFromPolicy,
+} from '@bulwark/core';
+import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { RedisStore } from '@bulwark/redis-store';
 import { Redis } from 'ioredis';
-import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { expressApp, type Framework, honoApp } from './app.js';
 
 export interface ServeOptions {

@@ -57,14 +57,14 @@ export {
   configureGuard,
   type GuardFactory,
   type GuardFactoryContext,
-  type StoreSpec,
-  storesFromPolicy,
   type GuardSpec,
   guardsFromPolicy,
   loadPolicy,
   type Policy,
   parsePolicy,
   policySchema,
+  type StoreSpec,
+  storesFromPolicy,
 } from './policy/policy.js';
 export { type Infer, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';

@@ -88,6 +88,8 @@ describe('budget in policy files', () => {
     expect(issuesOf(() => parsePolicy({ version: 1, stores: { r: { type: 'redis', url: 'http://x' } } }))).toEqual([
       'stores.r.url: must be a redis:// or rediss:// URL (received "http://x")',
     ]);
-    expect(() => storesFromPolicy(parsePolicy({ version: 1, stores: { r: { type: 'redis', url: 'redis://x' } } }))).toThrow(/redis stores need a redis factory/);
+    expect(() => storesFromPolicy(parsePolicy({ version: 1, stores: { r: { type: 'redis', url: 'redis://x' } } }))).toThrow(
+      /redis stores need a redis factory/,
+    );
   });
 });

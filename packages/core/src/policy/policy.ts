@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { maskOutput } from '../guards/mask-output/index.js';
-import { maskOutputSchema } from '../guards/mask-output/schema.js';
 import { type BudgetOptions, budget } from '../guards/budget/index.js';
 import { type BudgetPolicyOptions, budgetPolicySchema } from '../guards/budget/schema.js';
+import { maskOutput } from '../guards/mask-output/index.js';
+import { maskOutputSchema } from '../guards/mask-output/schema.js';
 import { MemoryStore } from '../stores/memory.js';
 import type { BudgetStore } from '../stores/types.js';
 import type { AnyGuard, Guard } from '../types.js';
@@ -118,7 +118,10 @@ export const builtinGuards: Readonly<Record<string, GuardFactory>> = Object.free
       const name = options.store ?? 'memory';
       const store = context.stores[name];
       if (store === undefined) {
-        throw new ConfigError([{ path: 'store', rule: `must name a store in the policy's stores (${Object.keys(context.stores).join(', ')})`, received: JSON.stringify(name) }], 'budget');
+        throw new ConfigError(
+          [{ path: 'store', rule: `must name a store in the policy's stores (${Object.keys(context.stores).join(', ')})`, received: JSON.stringify(name) }],
+          'budget',
+        );
       }
       return budget({ ...options, store } as BudgetOptions);
     },
@@ -138,7 +141,8 @@ export function storesFromPolicy(
   for (const [name, spec] of Object.entries(policy.stores ?? {})) {
     if (spec.type === 'memory') out[name] = new MemoryStore({ maxKeys: spec.maxKeys });
     else if (factories.redis) out[name] = factories.redis(spec);
-    else throw new ConfigError([{ path: `stores.${name}.type`, rule: 'redis stores need a redis factory (@bulwark/redis-store)', received: '"redis"' }], 'policy');
+    else
+      throw new ConfigError([{ path: `stores.${name}.type`, rule: 'redis stores need a redis factory (@bulwark/redis-store)', received: '"redis"' }], 'policy');
   }
   out.memory ??= new MemoryStore();
   return out;

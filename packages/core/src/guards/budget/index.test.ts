@@ -8,7 +8,11 @@ import { budget } from './index.js';
 
 const predict = (rows: number[][]): Prediction[] => rows.map(() => ({ label: 1, scores: [0.3, 0.7] }));
 const rows = (n: number) => Array.from({ length: n }, () => [1, 2]);
-const err = async (p: Promise<unknown>) => p.then(() => undefined, (e: { code: string; status: number; retryAfterSeconds?: number; headers?: Record<string, string> }) => e);
+const err = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: { code: string; status: number; retryAfterSeconds?: number; headers?: Record<string, string> }) => e,
+  );
 const P = { principal: { kind: 'api-key' as const, id: 'k1' } };
 
 describe('budget guard', () => {
@@ -41,8 +45,13 @@ describe('budget guard', () => {
   });
 
   it('degrades to labels only while the label-weight budget lasts, then refuses', async () => {
-    const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 10, per: 'day' }] } }, onExhausted: 'degrade' })] }).wrap(predict);
-    expect(await g(rows(2), P)).toEqual([{ label: 1, scores: [0.3, 0.7] }, { label: 1, scores: [0.3, 0.7] }]); // 8 of 10
+    const g = createBulwark({
+      guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 10, per: 'day' }] } }, onExhausted: 'degrade' })],
+    }).wrap(predict);
+    expect(await g(rows(2), P)).toEqual([
+      { label: 1, scores: [0.3, 0.7] },
+      { label: 1, scores: [0.3, 0.7] },
+    ]); // 8 of 10
     const degraded = await g.run(rows(2), P); // raw would need 8 more: labels only, 2
     expect(degraded.output).toEqual([{ label: 1 }, { label: 1 }]);
     expect(degraded.outputForm).toBe('label');
@@ -68,7 +77,9 @@ describe('budget guard', () => {
   });
 
   it('limits all callers together with a global quota', async () => {
-    const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: {} }, global: { quotas: [{ limit: 12, per: 'hour' }] } })] }).wrap(predict);
+    const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: {} }, global: { quotas: [{ limit: 12, per: 'hour' }] } })] }).wrap(
+      predict,
+    );
     await g(rows(2), { principal: 'alice' });
     expect(await err(g(rows(2), { principal: 'bob' }))).toMatchObject({ code: 'budget_exhausted' });
     await expect(g(rows(1), { principal: 'carol' })).resolves.toHaveLength(1);
@@ -86,23 +97,37 @@ describe('budget guard', () => {
     await expect(g(rows(2), P)).resolves.toHaveLength(2); // the failed call's 8 came back
   });
 
-  it('uses tiers by the principal\'s tier', async () => {
-    const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 4, per: 'day' }] }, pro: { quotas: [{ limit: 400, per: 'day' }] } } })] }).wrap(predict);
+  it("uses tiers by the principal's tier", async () => {
+    const g = createBulwark({
+      guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 4, per: 'day' }] }, pro: { quotas: [{ limit: 400, per: 'day' }] } } })],
+    }).wrap(predict);
     await g(rows(1), { principal: { kind: 'api-key', id: 'free' } });
     expect(await err(g(rows(1), { principal: { kind: 'api-key', id: 'free' } }))).toMatchObject({ code: 'budget_exhausted' });
     for (let i = 0; i < 50; i++) await g(rows(1), { principal: { kind: 'api-key', id: 'big', tier: 'pro' } });
   });
 
   describe('when the store fails', () => {
-    const broken: BudgetStore = { name: 'broken', localKeys: false, consume: () => Promise.reject(new StoreError('down')), refund: () => Promise.reject(new StoreError('down')) };
+    const broken: BudgetStore = {
+      name: 'broken',
+      localKeys: false,
+      consume: () => Promise.reject(new StoreError('down')),
+      refund: () => Promise.reject(new StoreError('down')),
+    };
     const hanging: BudgetStore = { name: 'hanging', localKeys: false, consume: () => new Promise(() => {}), refund: () => Promise.resolve() };
     const tiers = { default: { quotas: [{ limit: 8, per: 'day' as const }] } };
     it('fails closed by default: 503 store_unavailable, also on a timeout', async () => {
-      expect(await err(createBulwark({ guards: [budget({ store: broken, tiers })] }).wrap(predict)(rows(1), P))).toMatchObject({ code: 'store_unavailable', status: 503 });
-      expect(await err(createBulwark({ guards: [budget({ store: hanging, tiers, storeTimeoutMs: 20 })] }).wrap(predict)(rows(1), P))).toMatchObject({ code: 'store_unavailable' });
+      expect(await err(createBulwark({ guards: [budget({ store: broken, tiers })] }).wrap(predict)(rows(1), P))).toMatchObject({
+        code: 'store_unavailable',
+        status: 503,
+      });
+      expect(await err(createBulwark({ guards: [budget({ store: hanging, tiers, storeTimeoutMs: 20 })] }).wrap(predict)(rows(1), P))).toMatchObject({
+        code: 'store_unavailable',
+      });
     });
     it('fails open when configured, and says so', async () => {
-      const r = await createBulwark({ guards: [budget({ store: broken, tiers, onStoreError: 'allow' })] }).wrap(predict).run(rows(1), P);
+      const r = await createBulwark({ guards: [budget({ store: broken, tiers, onStoreError: 'allow' })] })
+        .wrap(predict)
+        .run(rows(1), P);
       expect(r.decisions[0]).toMatchObject({ action: 'flag', code: 'store_unavailable_open' });
     });
     it('falls back to a local store with the limits divided by the replicas', async () => {
@@ -114,7 +139,9 @@ describe('budget guard', () => {
   });
 
   it('monitor mode records refusals without enforcing them', async () => {
-    const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 4, per: 'day' }] } }, mode: 'monitor' })] }).wrap(predict);
+    const g = createBulwark({
+      guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 4, per: 'day' }] } }, mode: 'monitor' })],
+    }).wrap(predict);
     await g(rows(1), P);
     const r = await g.run(rows(1), P);
     expect(r.decisions[0]).toMatchObject({ action: 'deny', code: 'budget_exhausted', enforced: false });
@@ -122,7 +149,9 @@ describe('budget guard', () => {
 
   it('refuses bad options, naming them', () => {
     expect(() => budget({ store: new MemoryStore(), tiers: {} as never })).toThrow(/tiers.default: is required/);
-    expect(() => budget({ store: new MemoryStore(), tiers: { default: { rate: { limit: 0, per: 'second' } } } })).toThrow(/tiers.default.rate.limit: must be an integer >= 1 \(received 0\)/);
+    expect(() => budget({ store: new MemoryStore(), tiers: { default: { rate: { limit: 0, per: 'second' } } } })).toThrow(
+      /tiers.default.rate.limit: must be an integer >= 1 \(received 0\)/,
+    );
     expect(() => budget({ store: {} as never, tiers: { default: {} } })).toThrow(/"store" must be a BudgetStore/);
   });
 
