@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchAttack } from './bench/attack.js';
+import { benchBudget } from './bench/budget.js';
 import { benchHttp } from './bench/http.js';
 import { benchPipeline } from './bench/pipeline.js';
 import { machine } from './bench/stats.js';
@@ -39,11 +40,32 @@ if (!only || only === 'http') {
   results.http = h;
   const lines = ['| framework | variant | req/s | p50 ms | p99 ms | guarded ÷ this (throughput) |', '|---|---|---:|---:|---:|---:|'];
   for (const r of h.rows) {
-    const ratio = r.variant === 'unguarded' ? h.ratios[r.framework] : r.variant === 'lean' ? h.leanRatios[r.framework] : 1;
+    const guarded = h.rows.find((x) => x.framework === r.framework && x.variant === 'guarded');
+    const ratio = guarded ? guarded.rps / r.rps : undefined;
     lines.push(`| ${r.framework} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.p50ms} | ${r.p99ms} | ${ratio?.toFixed(3)} |`);
   }
   sections.http = lines.join('\n');
   out(sections.http);
+}
+
+if (!only || only === 'budget') {
+  out('budgets…');
+  const b = await benchBudget(quick);
+  results.budget = b;
+  sections.budget = [
+    '| measure | value |',
+    '|---|---:|',
+    `| MemoryStore decision (rate + day quota), ns/op | ${b.memoryDecisionNs.toFixed(0)} |`,
+    `| guarded call, empty pipeline, ns | ${b.emptyPipelineNs.toFixed(0)} |`,
+    `| guarded call, budget guard on MemoryStore (rate + quota + headers), ns | ${b.budgetPipelineNs.toFixed(0)} |`,
+    `| **added by the budget guard, ns** | **${b.guardAddedNs.toFixed(0)}** |`,
+    `| RedisStore decision, p50 µs (one at a time) | ${b.redis.p50us.toFixed(0)} |`,
+    `| RedisStore decision, p99 µs (one at a time) | ${b.redis.p99us.toFixed(0)} |`,
+    `| RedisStore decisions/s, one at a time | ${b.redis.sequentialPerSec.toFixed(0)} |`,
+    `| RedisStore decisions/s, 64 in flight | ${b.redis.pipelinedPerSec.toFixed(0)} |`,
+    `| RedisStore decisions/s, 64 in flight, ioredis auto-pipelining | ${b.redis.autoPipelinedPerSec.toFixed(0)} |`,
+  ].join('\n');
+  out(sections.budget);
 }
 
 if (!only || only === 'attack') {

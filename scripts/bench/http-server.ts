@@ -18,8 +18,25 @@ import { Hono } from 'hono';
 
 const [framework = 'hono', variant = 'guarded'] = process.argv.slice(2);
 
-if (variant === 'guarded') {
-  const s = await startServer({ model: modelPath('fraud'), port: 0, framework: framework as 'hono' | 'express', principalSecret: 'bench-secret-0123456789' });
+if (variant === 'guarded' || variant.startsWith('budget-')) {
+  // budget-memory / budget-redis: limits far above the load, so every request is charged and admitted.
+  const tiers = { default: { rate: { limit: 1_000_000_000, per: 'second' }, quotas: [{ limit: 1e15, per: 'day' }], concurrency: 1000 } };
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const policy =
+    variant === 'guarded'
+      ? { version: 1 }
+      : {
+          version: 1,
+          stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
+          guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
+        };
+  const s = await startServer({
+    model: modelPath('fraud'),
+    policy: policy as never,
+    port: 0,
+    framework: framework as 'hono' | 'express',
+    principalSecret: 'bench-secret-0123456789',
+  });
   process.stdout.write(`${s.url}\n`);
 } else {
   const model = await loadOnnxClassifier(modelPath('fraud'));

@@ -45,9 +45,9 @@ export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratio
     };
     const samples: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
     for (let r = 0; r < rounds + 1; r++) {
-      for (const variant of ['unguarded', 'lean', 'guarded'] as const) {
+      for (const variant of variants) {
         const res = await autocannon({
-          url: `${servers[variant].url}/v1/predict`,
+          url: `${servers[variant]?.url}/v1/predict`,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-api-key': 'bench-key' },
           body,
@@ -63,7 +63,7 @@ export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratio
         s.p99.push(res.latency.p99);
       }
     }
-    for (const variant of ['unguarded', 'lean', 'guarded']) {
+    for (const variant of variants) {
       const s = samples[variant];
       if (s) rows.push({ framework, variant, rps: median(s.rps), p50ms: median(s.p50), p99ms: median(s.p99) });
     }

@@ -241,23 +241,48 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     apply(e, phase, ctx, span, verdict, ms);
   }
 
-  /** Runs settle hooks in reverse order; their failures are recorded, never thrown. */
-  async function settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> {
+  function settleFailed(ctx: CallContext<unknown, unknown>, span: SpanRef, e: GuardEntry): void {
+    record(
+      ctx,
+      span,
+      { guard: e.name, phase: 'after', action: 'flag', code: 'guard_settle_failed', message: 'settle hook failed', enforced: false },
+      undefined,
+    );
+  }
+
+  /** Runs settle hooks in reverse order; their failures are recorded, never thrown. Synchronous hooks cost no promise. */
+  function settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined {
     const outcome = { released: failure === undefined, error: failure === undefined ? undefined : { code: failure.code, guard: failure.guard } };
     const entries = ctx.toSettle ?? [];
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i] as GuardEntry;
+      let r: unknown;
       try {
-        await e.guard.settle?.(ctx, outcome);
+        r = e.guard.settle?.(ctx, outcome);
       } catch {
-        record(
-          ctx,
-          span,
-          { guard: e.name, phase: 'after', action: 'flag', code: 'guard_settle_failed', message: 'settle hook failed', enforced: false },
-          undefined,
-        );
+        settleFailed(ctx, span, e);
+        continue;
+      }
+      if (isThenable(r)) {
+        // From here on, asynchronously: the rest of the hooks wait for this one.
+        return (async () => {
+          try {
+            await r;
+          } catch {
+            settleFailed(ctx, span, e);
+          }
+          for (let j = i - 1; j >= 0; j--) {
+            const e2 = entries[j] as GuardEntry;
+            try {
+              await e2.guard.settle?.(ctx, outcome);
+            } catch {
+              settleFailed(ctx, span, e2);
+            }
+          }
+        })();
       }
     }
+    return undefined;
   }
 
   function wrap<I, O>(predict: (input: I, signal?: AbortSignal) => O | Promise<O>, wrapOptions: WrapOptions<I> = {}): GuardedFunction<I, O> {
@@ -342,7 +367,10 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
         failure = e;
         throw e;
       } finally {
-        if (ctx?.toSettle !== undefined) await settleAll(ctx, span, failure);
+        if (ctx?.toSettle !== undefined) {
+          const pending = settleAll(ctx, span, failure);
+          if (pending !== undefined) await pending;
+        }
         telemetry.end(span, outcome, ctx?.queries ?? 0);
       }
     }

@@ -49,13 +49,18 @@ export class MemoryStore implements BudgetStore {
 
   consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult> {
     try {
-      return Promise.resolve(this.#consume(scope, checks));
+      return Promise.resolve(this.consumeSync(scope, checks));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   refund(scope: string, checks: readonly LimitCheck[]): Promise<void> {
+    this.refundSync(scope, checks);
+    return Promise.resolve();
+  }
+
+  refundSync(scope: string, checks: readonly LimitCheck[]): void {
     const nowMs = this.#now();
     for (const c of checks) {
       if (c.cost <= 0) continue;
@@ -64,11 +69,10 @@ export class MemoryStore implements BudgetStore {
       if (c.kind === 'gcra') e.value = Math.max(nowMs * 1000, e.value - increment(c, c.cost));
       else e.value = Math.max(0, e.value - c.cost);
     }
-    return Promise.resolve();
   }
 
   #live(key: string, nowMs: number): Entry | undefined {
-    const e = this.#cache.get(key, { updateAgeOnGet: false });
+    const e = this.#cache.get(key);
     if (e !== undefined && e.expiresAt <= nowMs) {
       this.#cache.delete(key);
       return undefined;
@@ -76,12 +80,20 @@ export class MemoryStore implements BudgetStore {
     return e;
   }
 
-  #consume(scope: string, checks: readonly LimitCheck[]): ConsumeResult {
+  consumeSync(scope: string, checks: readonly LimitCheck[]): ConsumeResult {
     const nowMs = this.#now();
     const nowUs = nowMs * 1000;
-    const keys = checks.map((c) => `${scope}\u0000${c.key}`);
-    const entries = keys.map((k) => this.#live(k, nowMs));
-    const fresh = entries.filter((e) => e === undefined).length;
+    const n = checks.length;
+    const keys = new Array<string>(n);
+    const entries = new Array<Entry | undefined>(n);
+    let fresh = 0;
+    for (let i = 0; i < n; i++) {
+      const k = `${scope}\u0000${(checks[i] as LimitCheck).key}`;
+      keys[i] = k;
+      const e = this.#live(k, nowMs);
+      entries[i] = e;
+      if (e === undefined) fresh++;
+    }
     if (fresh > 0 && this.#cache.size + fresh > this.#max) {
       this.#purge(nowMs);
       if (this.#cache.size + fresh > this.#max) throw new StoreError(`memory store is full (${this.#max} live counters)`);

@@ -75,6 +75,12 @@ export interface BudgetStore {
    * a counter below zero; a window that has rolled over is not touched.
    */
   refund(scope: string, checks: readonly LimitCheck[]): Promise<void>;
+  /**
+   * Optional synchronous forms, for stores that decide in process (MemoryStore): guards call them
+   * when present and skip the promise and the timeout. Same semantics; throw a StoreError.
+   */
+  consumeSync?(scope: string, checks: readonly LimitCheck[]): ConsumeResult;
+  refundSync?(scope: string, checks: readonly LimitCheck[]): void;
   /** Releases connections or timers. */
   close?(): Promise<void>;
 }

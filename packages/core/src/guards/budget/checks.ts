@@ -5,7 +5,7 @@ import { type GlobalLimits, PERIOD_MS, type TierLimits } from './schema.js';
 /** Checks for one call: `rows` for the rate, `quotaCost` for quotas, one concurrency slot. */
 export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quotaCost: number, divideBy = 1): LimitCheck[] {
   const out: LimitCheck[] = [];
-  const scale = (n: number) => (divideBy === 1 ? n : Math.floor(n / divideBy));
+  const scale = divideBy === 1 ? same : (n: number) => Math.floor(n / divideBy);
   if (limits.rate) {
     const burst = limits.rate.burst ?? limits.rate.limit;
     out.push({
@@ -23,24 +23,46 @@ export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quota
   return out;
 }
 
+const same = (n: number): number => n;
+
 /** Only the quota checks, with a new cost (for refunds of what was not released). */
 export const quotaChecks = (checks: readonly LimitCheck[], cost: number): LimitCheck[] =>
   checks.filter((c) => c.kind === 'window').map((c) => ({ ...c, cost }));
 
 /**
  * IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): every policy in
- * `RateLimit-Policy`, and in `RateLimit` the one closest to running out.
+ * `RateLimit-Policy`, and in `RateLimit` the one closest to running out. The policy field depends
+ * only on the limits, so it is built once per tier (`policyCache`).
  */
-export function rateLimitHeaders(checks: readonly LimitCheck[], states: readonly LimitState[]): Record<string, string> {
-  const named = checks.map((c, i) => ({ c, s: states[i] as LimitState })).filter(({ c }) => c.kind === 'window' || c.kind === 'gcra');
-  if (named.length === 0) return {};
-  const name = (c: LimitCheck) => (c.kind === 'gcra' ? 'rate' : c.key.replace('quota:', ''));
-  const policy = named
-    .map(({ c }) => `"${name(c)}";q=${c.kind === 'gcra' ? (c.burst ?? c.limit) : c.limit};w=${Math.round((c.periodMs ?? 1000) / 1000)}`)
-    .join(', ');
-  const tightest = named.reduce((a, b) => (b.s.remaining / Math.max(1, b.c.limit) < a.s.remaining / Math.max(1, a.c.limit) ? b : a));
-  return {
-    'ratelimit-policy': policy,
-    ratelimit: `"${name(tightest.c)}";r=${tightest.s.remaining};t=${Math.ceil(tightest.s.resetMs / 1000)}`,
-  };
+export function rateLimitHeaders(
+  checks: readonly LimitCheck[],
+  states: readonly LimitState[],
+  policyCache?: Map<string, string>,
+  cacheKey?: string,
+): Record<string, string> {
+  let tightest = -1;
+  let tightestShare = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i] as LimitCheck;
+    if (c.kind !== 'window' && c.kind !== 'gcra') continue;
+    const share = (states[i] as LimitState).remaining / Math.max(1, c.limit);
+    if (share < tightestShare) {
+      tightestShare = share;
+      tightest = i;
+    }
+  }
+  if (tightest === -1) return {};
+  let policy = cacheKey === undefined ? undefined : policyCache?.get(cacheKey);
+  if (policy === undefined) {
+    policy = checks
+      .filter((c) => c.kind === 'window' || c.kind === 'gcra')
+      .map((c) => `"${headerName(c)}";q=${c.kind === 'gcra' ? (c.burst ?? c.limit) : c.limit};w=${Math.round((c.periodMs ?? 1000) / 1000)}`)
+      .join(', ');
+    if (cacheKey !== undefined) policyCache?.set(cacheKey, policy);
+  }
+  const c = checks[tightest] as LimitCheck;
+  const st = states[tightest] as LimitState;
+  return { 'ratelimit-policy': policy, ratelimit: `"${headerName(c)}";r=${st.remaining};t=${Math.ceil(st.resetMs / 1000)}` };
 }
+
+const headerName = (c: LimitCheck) => (c.kind === 'gcra' ? 'rate' : c.key.slice(6));

@@ -72,6 +72,7 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
   const fallback = onStoreError === 'fallback' ? new MemoryStore() : undefined;
   const headersOn = o.headers ?? true;
   const degrade = o.onExhausted === 'degrade';
+  const policies = new Map<string, string>();
   const say = warn ?? ((code: string, message: string) => process.emitWarning(message, { type: 'BulwarkWarning', code }));
   if (store.localKeys && replicas > 1 && !warned.has('store')) {
     warned.add('store');
@@ -126,7 +127,62 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
     return { ok: true as const, checks, global, states: [...(mine?.states ?? []), ...(all?.states ?? [])] };
   }
 
-  async function before(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+  /** The same decision as `charge`, for stores that decide synchronously (no promise, no timer). */
+  function chargeSync(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number) {
+    const consume = s.consumeSync as NonNullable<BudgetStore['consumeSync']>;
+    const checks = checksFor(limits, rows, rows * weight);
+    const global = o.global ? checksFor(o.global, rows, rows * weight) : [];
+    const mine = checks.length > 0 ? consume.call(s, scope, checks) : undefined;
+    if (mine && !mine.allowed) return { ok: false as const, result: mine, checks, global, scopeName: 'caller' };
+    const all = global.length > 0 ? consume.call(s, 'global', global) : undefined;
+    if (all && !all.allowed) {
+      if (checks.length > 0) s.refundSync?.(scope, checks);
+      return { ok: false as const, result: all, checks: global, global, scopeName: 'global' };
+    }
+    return { ok: true as const, checks, global, states: [...(mine?.states ?? []), ...(all?.states ?? [])] };
+  }
+
+  /**
+   * In-process stores decide synchronously: the whole guard then runs without a promise (its
+   * cost is in docs/benchmarks.md). Degrading and store failures take the general path.
+   */
+  function beforeSync(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | null {
+    const limits = tiers[ctx.principal.tier ?? 'default'] ?? tiers.default;
+    if (limits === undefined) return undefined;
+    let r: ReturnType<typeof chargeSync>;
+    try {
+      r = chargeSync(store, ctx.principal.hash, limits, ctx.queries, weights.raw);
+    } catch (err) {
+      if (err instanceof StoreError) return null; // let the general path apply the failure policy
+      throw err;
+    }
+    if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName);
+    ctx.state.set(KEY, {
+      store,
+      scope: ctx.principal.hash,
+      checks: r.checks,
+      global: r.global,
+      rows: ctx.queries,
+      weight: weights.raw,
+      degraded: false,
+    } satisfies Reservation);
+    return headersOn
+      ? {
+          action: 'allow',
+          headers: rateLimitHeaders(r.global.length > 0 ? [...r.checks, ...r.global] : r.checks, r.states, policies, ctx.principal.tier ?? 'default'),
+        }
+      : undefined;
+  }
+
+  function before(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> {
+    if (store.consumeSync !== undefined) {
+      const v = beforeSync(ctx);
+      if (v !== null) return v;
+    }
+    return beforeAsync(ctx);
+  }
+
+  async function beforeAsync(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
     try {
       return await decide(ctx);
     } catch (err) {
@@ -174,7 +230,9 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
     if (!r.ok) return refusal(r.result, r.checks, r.scopeName);
     const reservation: Reservation = { store: s, scope, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded };
     ctx.state.set(KEY, reservation);
-    const headers = headersOn ? rateLimitHeaders([...r.checks, ...r.global], r.states) : undefined;
+    const headers = headersOn
+      ? rateLimitHeaders([...r.checks, ...r.global], r.states, policies, `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}`)
+      : undefined;
     if (degraded) return { action: 'flag', code: 'budget_degraded', message: 'quota spent at full detail; answering with labels only', headers };
     if (note !== undefined) return { ...note, headers } as GuardVerdict<unknown>;
     return headers === undefined ? undefined : { action: 'allow', headers };
@@ -185,26 +243,39 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
     mode: o.mode,
     onError: o.onError,
     beforeInference: before,
-    afterInference(ctx) {
+    // Only a degrading budget changes outputs; without it there is no hook to run.
+    ...(degrade && {
+      afterInference(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<Prediction[]> | undefined {
+        const r = ctx.state.get(KEY) as Reservation | undefined;
+        if (!r?.degraded || !Array.isArray(ctx.output)) return undefined;
+        return {
+          action: 'modify',
+          code: 'output_label',
+          message: 'labels only: full-detail quota spent',
+          value: ctx.output.map((p) => ({ label: p.label })),
+          outputForm: 'label',
+        };
+      },
+    }),
+    settle(ctx, { released }) {
       const r = ctx.state.get(KEY) as Reservation | undefined;
-      if (!r?.degraded || !Array.isArray(ctx.output)) return undefined;
-      return {
-        action: 'modify',
-        code: 'output_label',
-        message: 'labels only: full-detail quota spent',
-        value: ctx.output.map((p) => ({ label: p.label })),
-        outputForm: 'label',
-      };
-    },
-    async settle(ctx, { released }) {
-      const r = ctx.state.get(KEY) as Reservation | undefined;
-      if (r === undefined) return;
+      if (r === undefined) return undefined;
       // What stays charged: the weight of what left, or nothing when nothing left.
       const kept = released ? r.rows * (weights[ctx.outputForm] ?? r.weight) : 0;
       const back = Math.max(0, r.rows * r.weight - kept);
+      const hasSlot = r.checks.some((c) => c.kind === 'concurrency');
+      if (back === 0 && !hasSlot) return undefined;
       const mine = [...(back > 0 ? quotaChecks(r.checks, back) : []), ...r.checks.filter((c) => c.kind === 'concurrency')];
-      if (mine.length > 0) await withTimeout(r.store.refund(r.scope, mine));
-      if (back > 0 && r.global.length > 0) await withTimeout(r.store.refund('global', quotaChecks(r.global, back)));
+      const theirs = back > 0 && r.global.length > 0 ? quotaChecks(r.global, back) : [];
+      if (r.store.refundSync !== undefined) {
+        if (mine.length > 0) r.store.refundSync(r.scope, mine);
+        if (theirs.length > 0) r.store.refundSync('global', theirs);
+        return undefined;
+      }
+      return (async () => {
+        if (mine.length > 0) await withTimeout(r.store.refund(r.scope, mine));
+        if (theirs.length > 0) await withTimeout(r.store.refund('global', theirs));
+      })();
     },
   };
 }
