@@ -73,7 +73,7 @@ for (const [name, body, key] of bad) {
   const r = await post(body, key);
   say(`  ${name.padEnd(28)} → ${r.status} ${color(31, r.body.error?.code ?? '?')}: ${r.body.error?.message}`);
 }
-say(`  the server is still up: GET /healthz → ${(await (await fetch(`${server.url}/healthz`)).json()).status}`);
+say(`  the server is still up: GET /healthz → ${((await (await fetch(`${server.url}/healthz`)).json()) as { status: string }).status}`);
 
 step('3. Model extraction: the partner key queries 2,000 synthetic transactions to clone the model');
 const reference = await loadOnnxClassifier(modelPath('fraud'));

@@ -30,19 +30,23 @@ export interface HttpRow {
   p99ms: number;
 }
 
-export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratios: Record<string, number>; leanRatios: Record<string, number> }> {
+export async function benchHttp(quick = false): Promise<{
+  rows: HttpRow[];
+  ratios: Record<string, number>;
+  leanRatios: Record<string, number>;
+  fixedRate: { variant: string; p50ms: number; p99ms: number; p999ms: number }[];
+}> {
   const body = JSON.stringify({ inputs: [fraudData().test.x[0]] });
   const duration = quick ? 2 : 8;
   const rounds = quick ? 1 : 3;
   const rows: HttpRow[] = [];
   const ratios: Record<string, number> = {};
   const leanRatios: Record<string, number> = {};
+  const fixedRate: { variant: string; p50ms: number; p99ms: number; p999ms: number }[] = [];
   for (const framework of ['express', 'hono']) {
-    const servers = {
-      unguarded: await spawnServer(framework, 'unguarded'),
-      lean: await spawnServer(framework, 'lean'),
-      guarded: await spawnServer(framework, 'guarded'),
-    };
+    const variants = framework === 'hono' ? ['unguarded', 'lean', 'guarded', 'budget-memory', 'budget-redis'] : ['unguarded', 'lean', 'guarded'];
+    const servers: Record<string, { url: string; child: ChildProcess }> = {};
+    for (const v of variants) servers[v] = await spawnServer(framework, v);
     const samples: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};
     for (let r = 0; r < rounds + 1; r++) {
       for (const variant of variants) {
@@ -72,7 +76,23 @@ export async function benchHttp(quick = false): Promise<{ rows: HttpRow[]; ratio
     const l = rows.find((x) => x.framework === framework && x.variant === 'lean');
     if (g && u) ratios[framework] = g.rps / u.rps;
     if (g && l) leanRatios[framework] = g.rps / l.rps;
+    // Latency at a fixed rate below saturation (1,000 req/s), where it is not queueing: what a
+    // budget adds to each request.
+    if (framework === 'hono') {
+      for (const variant of ['guarded', 'budget-memory', 'budget-redis']) {
+        const res = await autocannon({
+          url: `${servers[variant]?.url}/v1/predict`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': 'bench-key' },
+          body,
+          connections: 8,
+          overallRate: 1000,
+          duration: quick ? 2 : 8,
+        });
+        fixedRate.push({ variant, p50ms: res.latency.p50, p99ms: res.latency.p99, p999ms: res.latency.p99_9 ?? res.latency.p99 });
+      }
+    }
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   }
-  return { rows, ratios, leanRatios };
+  return { rows, ratios, leanRatios, fixedRate };
 }

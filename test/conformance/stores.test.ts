@@ -83,8 +83,8 @@ describe.each(Object.keys(makers))('%s store', (name) => {
     expect((await store.consume(s, [slot])).allowed).toBe(true);
   });
 
-  it('is exact under 1,000 concurrent decisions for one caller (limit 100)', async () => {
-    for (let trial = 0; trial < 5; trial++) {
+  it('is exact under 1,000 concurrent decisions for one caller (limit 100), trial after trial', async () => {
+    for (let trial = 0; trial < 20; trial++) {
       const s = scope();
       const results = await Promise.all(Array.from({ length: 1000 }, () => store.consume(s, [win(100)])));
       expect(results.filter((r) => r.allowed)).toHaveLength(100);
@@ -149,5 +149,25 @@ describe('MemoryStore bounds', () => {
     now += 1000; // windows passed: their entries can go
     expect((await store.consume('d', [check])).allowed).toBe(true);
     expect(store.size).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('RedisStore', () => {
+  it('reloads its script after the server forgot it (SCRIPT FLUSH, restart, new node)', async () => {
+    const { store, client } = isolatedStore();
+    await ready(client);
+    const check = { key: 'q', kind: 'window' as const, limit: 5, periodMs: 60_000, cost: 1 };
+    expect((await store.consume('noscript', [check])).allowed).toBe(true);
+    await client.script('FLUSH');
+    expect((await store.consume('noscript', [check])).states[0]?.remaining).toBe(3);
+    client.disconnect();
+  });
+
+  it('refuses scopes that are not hashes, so no caller shapes a key', async () => {
+    const { store, client } = isolatedStore();
+    await ready(client);
+    await expect(store.consume('{evil}:x', [{ key: 'q', kind: 'total', limit: 1, cost: 1 }])).rejects.toMatchObject({ name: 'StoreError' });
+    expect(() => new (store.constructor as typeof import('@bulwark/redis-store').RedisStore)({ client, prefix: 'a{b}' })).toThrow(/must not contain/);
+    client.disconnect();
   });
 });

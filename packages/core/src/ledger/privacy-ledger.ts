@@ -123,6 +123,28 @@ export class PrivacyLedger {
     };
   }
 
+  /**
+   * What a caller has spent of its lifetime budget, and the guarantee it amounts to: ε for pure
+   * accounting; for zCDP, ρ and the (ε, δ) it implies at `delta`.
+   */
+  async report(scope: string, delta = 1e-6): Promise<{ accounting: 'pure' | 'zcdp'; spent: number; remaining: number; epsilon: number; delta: number }> {
+    const life = this.#o.perCaller.lifetime;
+    if (life === undefined) throw new RangeError('PrivacyLedger.report needs a lifetime budget');
+    const limit = toMicro(life);
+    const r = await this.#o.store.consume(scope, [{ key: 'privacy:life', kind: 'total', limit, cost: 0 }]);
+    const left = r.states[0]?.remaining ?? 0;
+    // From the integer micro-units, so the figures are exact.
+    const remaining = left / MICRO;
+    const spent = Math.max(0, limit - left) / MICRO;
+    return {
+      accounting: this.accounting,
+      spent,
+      remaining,
+      epsilon: this.accounting === 'pure' ? spent : epsilonAt(spent, delta),
+      delta: this.accounting === 'pure' ? 0 : delta,
+    };
+  }
+
   /** Micro-units left for a caller (the tightest of its budgets). */
   async remaining(scope: string): Promise<number> {
     const mine = checks(this.#o.perCaller, 0);

@@ -139,7 +139,7 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
       if (checks.length > 0) s.refundSync?.(scope, checks);
       return { ok: false as const, result: all, checks: global, global, scopeName: 'global' };
     }
-    return { ok: true as const, checks, global, states: [...(mine?.states ?? []), ...(all?.states ?? [])] };
+    return { ok: true as const, checks, global, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
   }
 
   /**
