@@ -59,7 +59,7 @@ const warned = new Set<string>();
  * ```
  * @throws {ConfigError} on invalid limits.
  */
-export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
+export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & { readonly stats: { readonly failedRefunds: number } } {
   const { store, warn, ...rest } = options;
   const o = parseOptions(budgetPolicySchema, rest, 'budget options');
   if (typeof store?.consume !== 'function' || typeof store.refund !== 'function')
@@ -73,6 +73,7 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
   const headersOn = o.headers ?? true;
   const degrade = o.onExhausted === 'degrade';
   const policies = new Map<string, string>();
+  let failedRefunds = 0;
   const say = warn ?? ((code: string, message: string) => process.emitWarning(message, { type: 'BulwarkWarning', code }));
   if (store.localKeys && replicas > 1 && !warned.has('store')) {
     warned.add('store');
@@ -240,6 +241,12 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
 
   return {
     name: 'budget',
+    /** Refunds to a remote store that failed (the caller stayed charged). */
+    stats: {
+      get failedRefunds() {
+        return failedRefunds;
+      },
+    },
     mode: o.mode,
     onError: o.onError,
     beforeInference: before,
@@ -272,10 +279,16 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> {
         if (theirs.length > 0) r.store.refundSync('global', theirs);
         return undefined;
       }
-      return (async () => {
+      // A remote store: the answer does not wait for the refund (one round trip less per call).
+      // A refund that fails leaves the caller charged (never over-admits) and is counted.
+      const refunds = async () => {
         if (mine.length > 0) await withTimeout(r.store.refund(r.scope, mine));
         if (theirs.length > 0) await withTimeout(r.store.refund('global', theirs));
-      })();
+      };
+      refunds().catch(() => {
+        failedRefunds++;
+      });
+      return undefined;
     },
   };
 }
