@@ -46,7 +46,7 @@ const post = async (body: string, key?: string) => {
 
 say(color(1, 'Bulwark demo: a guarded fraud-scoring API and a scripted attacker'));
 say(`bulwark serve: model fraud (sha256 ${server.model.descriptor.digest.slice(0, 12)}…) on ${server.url}, policy policies/demo.yaml`);
-say('guards: mask-output (scores rounded to 2 decimals); known API keys required');
+say('guards: budget (per-key rate, daily quota weighted by what answers reveal), mask-output (scores rounded to 2 decimals); known API keys required');
 
 step('1. A legitimate analyst scores two transactions');
 const d = fraudData();
@@ -75,7 +75,7 @@ for (const [name, body, key] of bad) {
 }
 say(`  the server is still up: GET /healthz → ${((await (await fetch(`${server.url}/healthz`)).json()) as { status: string }).status}`);
 
-step('3. Model extraction: the partner key queries 2,000 synthetic transactions to clone the model');
+step('3. Model extraction: the partner queries up to 2,000 synthetic transactions to clone the model');
 const reference = await loadOnnxClassifier(modelPath('fraud'));
 const evalX = d.test.x.slice(0, 1000);
 const targetLabels = (await reference.predict(evalX)).map((p) => p.label);
@@ -87,8 +87,14 @@ const extraction = await extractionAttack(createTarget('guarded', httpTransport(
   checkpoints: [250, 1000, 2000],
   seed: 1,
 });
-for (const p of extraction.points)
-  say(`  after ${String(p.queries).padStart(5)} queries: the clone agrees with the model on ${(p.fidelity * 100).toFixed(1)}% of unseen transactions`);
+for (const p of extraction.points.filter((x) => x.queries <= extraction.stats.rowsSent))
+  say(
+    `  at ${String(p.queries).padStart(5)} queries sent (${p.answered} answered): the clone agrees with the model on ${(p.fidelity * 100).toFixed(1)}% of unseen transactions`,
+  );
+const refused = Object.entries(extraction.stats.refusals)
+  .map(([c, n]) => `${n} × ${c}`)
+  .join(', ');
+if (extraction.stats.gaveUp) say(`  the budget stopped it: ${refused}; the attacker gave up (Retry-After too long)`);
 
 step('4. Evasion: the partner nudges 20 flagged transactions (±0.5σ on amount, merchant, distance, velocity, account)');
 const flagged = d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 20);
@@ -105,15 +111,22 @@ const evasion = await evasionAttack(createTarget('guarded', httpTransport(server
 say(
   `  ${evasion.succeeded} of ${evasion.attempted} flagged transactions now pass as legit (${evasion.meanQueriesPerSuccess?.toFixed(0) ?? '–'} queries each on average)`,
 );
+if (evasion.stats.gaveUp)
+  say(
+    `  the budget stopped it: ${Object.entries(evasion.stats.refusals)
+      .map(([c, n]) => `${n} × ${c}`)
+      .join(', ')}`,
+  );
 
 step('Summary');
 say('  guard decisions during the run:');
 for (const [key, n] of [...seen.entries()].sort((a, b) => b[1] - a[1])) say(`    ${String(n).padStart(6)} × ${key}`);
 say(
-  `  extraction: ${(extraction.finalFidelity * 100).toFixed(1)}% fidelity after ${extraction.stats.rowsAnswered} answered queries; evasion: ${evasion.succeeded}/${evasion.attempted}.`,
+  `  evasion: ${evasion.succeeded}/${evasion.attempted} flipped; extraction: ${(extraction.finalFidelity * 100).toFixed(1)}% fidelity from ${extraction.stats.rowsAnswered} answered queries.`,
 );
-say('  Rounding the scores did not stop either attack: masking is a heuristic. Query budgets and');
-say('  input/query-pattern detection are the guards that raise these costs (docs/robustness.md).');
+say('  The daily budget capped how many answers the partner key could get; rounding alone stops');
+say('  neither attack (docs/robustness.md). A small model is cloned from few queries: budgets set');
+say('  how few, per key and for all keys together (global limits).');
 say(`  full attack reports: pnpm attack all --policy policies/demo.yaml --key ${PARTNER}`);
 await reference.close();
 await server.close();
