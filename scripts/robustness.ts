@@ -9,8 +9,8 @@ import { type AttackRun, headline, type Report, toHtml, toMarkdown } from '@bulw
 import { type AttackKind, runAttacks } from '../packages/cli/src/attack/run.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const policies = ['rounded', 'top-1', 'label-only'].map((p) => `${root}policies/${p}.yaml`);
-const targets = ['unguarded', 'rounded', 'top-1', 'label-only'];
+const policies = ['rounded', 'top-1', 'label-only', 'budget'].map((p) => `${root}policies/${p}.yaml`);
+const targets = ['unguarded', 'rounded', 'top-1', 'label-only', 'budget'];
 const plans: { attack: AttackKind; model: 'fraud' | 'digits' | 'leaky' }[] = [
   { attack: 'extraction', model: 'fraud' },
   { attack: 'extraction', model: 'digits' },

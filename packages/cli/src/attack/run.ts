@@ -36,6 +36,8 @@ export interface AttackPlan {
   /** Attack this URL instead of starting servers (named `target`). */
   readonly targetUrl?: string | undefined;
   readonly keys?: readonly string[];
+  /** Keys of the benign user whose utility is measured (default: a key of its own, or --key). */
+  readonly benignKeys?: readonly string[];
   readonly seed: number;
   /** Extraction query budget (default 10,000). */
   readonly queries?: number;
@@ -71,8 +73,11 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
     }
     return s.url;
   }
-  const makeTarget = async (model: Scenario, name: string): Promise<Target> =>
-    createTarget(name, httpTransport(await urlFor(model, name)), { keys: plan.keys && plan.keys.length > 0 ? plan.keys : undefined });
+  // The attacker and the benign user are different callers: budgets spent by one do not refuse the other.
+  const attackerKeys = plan.keys && plan.keys.length > 0 ? plan.keys : ['attack-lab-attacker'];
+  const benignKeys = plan.benignKeys && plan.benignKeys.length > 0 ? plan.benignKeys : plan.keys && plan.keys.length > 0 ? plan.keys : ['attack-lab-benign-user'];
+  const makeTarget = async (model: Scenario, name: string, keys: readonly string[] = attackerKeys): Promise<Target> =>
+    createTarget(name, httpTransport(await urlFor(model, name)), { keys });
 
   const runs: AttackRun[] = [];
   const utility: UtilityRow[] = [];
@@ -148,7 +153,7 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
       const ref = await reference.predict(rows);
       await reference.close();
       for (const name of targetNames) {
-        const t = await makeTarget(sc, name);
+        const t = await makeTarget(sc, name, benignKeys);
         let correct = 0;
         let agree = 0;
         let change = 0;
