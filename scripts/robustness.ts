@@ -37,10 +37,10 @@ const rowKey = (r: AttackRun) => {
   const res = r.result;
   const what =
     res.attack === 'extraction'
-      ? 'extraction, fidelity at 10,000 queries'
+      ? 'extraction, fidelity after 10,000 queries (or where refused)'
       : res.attack === 'membership'
         ? 'membership, best advantage'
-        : `evasion (${res.method}), success at ε=${res.epsilon}σ`;
+        : `evasion (${res.method}), success at ε=${res.epsilon}σ (score run first, same key)`;
   return `${r.model}: ${what}`;
 };
 const rows = [...new Set(runs.map(rowKey))];

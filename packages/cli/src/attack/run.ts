@@ -75,7 +75,8 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
   }
   // The attacker and the benign user are different callers: budgets spent by one do not refuse the other.
   const attackerKeys = plan.keys && plan.keys.length > 0 ? plan.keys : ['attack-lab-attacker'];
-  const benignKeys = plan.benignKeys && plan.benignKeys.length > 0 ? plan.benignKeys : plan.keys && plan.keys.length > 0 ? plan.keys : ['attack-lab-benign-user'];
+  const benignKeys =
+    plan.benignKeys && plan.benignKeys.length > 0 ? plan.benignKeys : plan.keys && plan.keys.length > 0 ? plan.keys : ['attack-lab-benign-user'];
   const makeTarget = async (model: Scenario, name: string, keys: readonly string[] = attackerKeys): Promise<Target> =>
     createTarget(name, httpTransport(await urlFor(model, name)), { keys });
 
