@@ -1,0 +1,186 @@
+/**
+ * Running guard hooks: one hook call turned into a recorded decision and, in enforce mode, an
+ * applied verdict; and the settle hooks at the end of a call. Synchronous hooks complete without a
+ * promise (a guard then costs a function call); asynchronous ones get the guard's timeout.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DecisionInfo } from '../bulwark.js';
+import { BulwarkError } from '../errors.js';
+import type { Instrumentation, SpanRef } from '../telemetry/instrumentation.js';
+import type { Decision, GuardVerdict, ModelDescriptor } from '../types.js';
+import type { CallContext } from './context.js';
+import type { GuardEntry } from './guard-entry.js';
+import { checkVerdict, GuardTimeoutError, isThenable, withTimeout } from './run-hook.js';
+
+export interface GuardRunner {
+  /** Runs one hook of one guard; returns a promise only when the hook was asynchronous. */
+  step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined;
+  /** Runs the settle hooks in reverse order; returns a promise only when one was asynchronous. */
+  settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined;
+}
+
+export function createGuardRunner(
+  telemetry: Instrumentation,
+  model: ModelDescriptor,
+  onDecision: ((decision: Decision, call: DecisionInfo) => void) | undefined,
+): GuardRunner {
+  function record(ctx: CallContext<unknown, unknown>, span: SpanRef, d: Decision, ms: number | undefined): void {
+    ctx.decisions.push(d);
+    telemetry.decision(span, d, ms);
+    if (onDecision !== undefined && d.action !== 'allow') {
+      try {
+        onDecision(d, { requestId: ctx.requestId, principalHash: ctx.principal.hash, model, queries: ctx.queries });
+      } catch {
+        // A logging hook must not change the result.
+      }
+    }
+  }
+
+  /** A verdict turned into a decision and, in enforce mode, applied to the call. */
+  function apply(
+    e: GuardEntry,
+    phase: 'before' | 'after',
+    ctx: CallContext<unknown, unknown>,
+    span: SpanRef,
+    verdict: GuardVerdict<unknown> | undefined,
+    ms: number,
+  ): void {
+    telemetry.guardDuration(e.name, phase, ms / 1000);
+    if (verdict === undefined || verdict.action === 'allow') {
+      if (verdict?.headers !== undefined) Object.assign(ctx.responseHeaders, verdict.headers);
+      record(ctx, span, phase === 'before' ? e.allowBefore : e.allowAfter, ms);
+      return;
+    }
+    const enforce = e.mode === 'enforce';
+    const enforced = enforce && verdict.action !== 'flag';
+    if (verdict.headers !== undefined && verdict.action !== 'deny') Object.assign(ctx.responseHeaders, verdict.headers);
+    record(
+      ctx,
+      span,
+      { guard: e.name, phase, action: verdict.action, code: verdict.code, message: verdict.message, enforced, attributes: verdict.attributes },
+      ms,
+    );
+    if (!enforce) return;
+    if (verdict.action === 'deny') {
+      throw new BulwarkError(verdict.code, verdict.message, {
+        guard: e.name,
+        status: verdict.status,
+        retryAfterSeconds: verdict.retryAfterSeconds,
+        headers: verdict.headers,
+      });
+    }
+    if (verdict.action === 'modify') {
+      ctx.modified = true;
+      if (phase === 'before') ctx.input = verdict.value;
+      else {
+        ctx.output = verdict.value;
+        if (verdict.outputForm !== undefined) ctx.outputForm = verdict.outputForm;
+      }
+    }
+  }
+
+  /** A hook that threw, timed out or returned garbage: fail closed, or open when configured. */
+  function failed(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, err: unknown, ms: number): void {
+    telemetry.guardDuration(e.name, phase, ms / 1000);
+    const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
+    if (e.failOpen) {
+      const d: Decision = {
+        guard: e.name,
+        phase,
+        action: 'flag',
+        code: 'guard_failed_open',
+        message: `guard ${reason}; failing open as configured`,
+        enforced: false,
+      };
+      record(ctx, span, d, ms);
+      return;
+    }
+    record(ctx, span, { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true }, ms);
+    throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
+  }
+
+  /**
+   * Runs one hook. Synchronous hooks complete without a promise (the common case: it keeps the
+   * pipeline's cost per guard to a function call); asynchronous ones get the guard's timeout.
+   */
+  function step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined {
+    if (phase === 'before' && e.guard.settle !== undefined) {
+      if (ctx.toSettle === undefined) ctx.toSettle = [];
+      ctx.toSettle.push(e);
+    }
+    const t0 = performance.now();
+    let raw: unknown;
+    try {
+      raw = phase === 'before' ? e.guard.beforeInference?.(ctx) : e.guard.afterInference?.(ctx);
+    } catch (err) {
+      failed(e, phase, ctx, span, err, performance.now() - t0);
+      return undefined;
+    }
+    if (!isThenable(raw)) {
+      applyOrFail(e, phase, ctx, span, raw, t0);
+      return undefined;
+    }
+    return withTimeout(raw, e.timeoutMs, e.name).then(
+      (v) => applyOrFail(e, phase, ctx, span, v, t0),
+      (err: unknown) => failed(e, phase, ctx, span, err, performance.now() - t0),
+    );
+  }
+
+  function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, raw: unknown, t0: number): void {
+    const ms = performance.now() - t0;
+    let verdict: GuardVerdict<unknown> | undefined;
+    try {
+      verdict = checkVerdict(raw);
+    } catch (err) {
+      failed(e, phase, ctx, span, err, ms);
+      return;
+    }
+    apply(e, phase, ctx, span, verdict, ms);
+  }
+
+  function settleFailed(ctx: CallContext<unknown, unknown>, span: SpanRef, e: GuardEntry): void {
+    record(
+      ctx,
+      span,
+      { guard: e.name, phase: 'after', action: 'flag', code: 'guard_settle_failed', message: 'settle hook failed', enforced: false },
+      undefined,
+    );
+  }
+
+  /** Runs settle hooks in reverse order; their failures are recorded, never thrown. Synchronous hooks cost no promise. */
+  function settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined {
+    const outcome = { released: failure === undefined, error: failure === undefined ? undefined : { code: failure.code, guard: failure.guard } };
+    const entries = ctx.toSettle ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as GuardEntry;
+      let r: unknown;
+      try {
+        r = e.guard.settle?.(ctx, outcome);
+      } catch {
+        settleFailed(ctx, span, e);
+        continue;
+      }
+      if (isThenable(r)) {
+        // From here on, asynchronously: the rest of the hooks wait for this one.
+        return (async () => {
+          try {
+            await r;
+          } catch {
+            settleFailed(ctx, span, e);
+          }
+          for (let j = i - 1; j >= 0; j--) {
+            const e2 = entries[j] as GuardEntry;
+            try {
+              await e2.guard.settle?.(ctx, outcome);
+            } catch {
+              settleFailed(ctx, span, e2);
+            }
+          }
+        })();
+      }
+    }
+    return undefined;
+  }
+
+  return { step, settleAll };
+}
