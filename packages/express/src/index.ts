@@ -36,27 +36,43 @@ declare global {
   }
 }
 
-function toEndpointRequest(req: Request, res: Response): EndpointRequest {
-  let abort: AbortController | undefined;
-  return {
-    header: (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v.join(', ') : v;
-    },
-    remoteAddress: req.socket.remoteAddress,
+/** An Express request as the endpoint sees it (a class: object literals with getters are slow to create). */
+class ExpressRequest implements EndpointRequest {
+  readonly remoteAddress: string | undefined;
+  readonly parsedBody: unknown;
+  #abort: AbortController | undefined;
+
+  constructor(
+    private readonly req: Request,
+    private readonly res: Response,
+  ) {
+    this.remoteAddress = req.socket.remoteAddress;
     // Only a body that a parser upstream actually parsed (express.json sets req.body to {} otherwise).
-    parsedBody: req.readableEnded && req.body !== undefined && req.body !== null && typeof req.body === 'object' ? req.body : undefined,
-    readBody: (max) => readNodeBody(req, max),
-    // Made on first use: most predict functions never look at it.
-    get signal() {
-      if (abort === undefined) {
-        const controller = new AbortController();
-        res.once('close', () => res.writableFinished || controller.abort());
-        abort = controller;
-      }
-      return abort.signal;
-    },
-  };
+    this.parsedBody = req.readableEnded && req.body !== undefined && req.body !== null && typeof req.body === 'object' ? req.body : undefined;
+  }
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  readBody(max: number): Promise<Uint8Array> {
+    return readNodeBody(this.req, max);
+  }
+
+  /** Made on first use: most predict functions never look at it. */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      const controller = new AbortController();
+      this.res.once('close', () => this.res.writableFinished || controller.abort());
+      this.#abort = controller;
+    }
+    return this.#abort.signal;
+  }
+}
+
+function toEndpointRequest(req: Request, res: Response): EndpointRequest {
+  return new ExpressRequest(req, res);
 }
 
 function send(res: Response, r: EndpointResponse): void {

@@ -50,26 +50,40 @@ function nodeAddress(c: Context): string | undefined {
   return nodeIncoming(c)?.socket?.remoteAddress;
 }
 
+/**
+ * A Hono request as the endpoint sees it. Under @hono/node-server it reads the Node request
+ * (headers, body stream) directly: building the WHATWG Request, its Headers and its body stream
+ * costs more than the rest of the guarded call. A class, not an object literal with getters:
+ * those are slow to create on every request.
+ */
+class HonoRequest implements EndpointRequest {
+  readonly remoteAddress: string | undefined;
+  readonly #c: Context;
+  readonly #incoming: NodeIncoming | undefined;
+
+  constructor(c: Context, remote: (c: Context) => string | undefined) {
+    this.#c = c;
+    this.#incoming = nodeIncoming(c);
+    this.remoteAddress = remote(c);
+  }
+
+  header(name: string): string | undefined {
+    if (this.#incoming === undefined) return this.#c.req.header(name);
+    const v = this.#incoming.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  readBody(max: number): Promise<Uint8Array> {
+    return this.#incoming === undefined ? readWebBody(this.#c.req.raw.body, max) : readNodeBody(this.#incoming, max);
+  }
+
+  get signal(): AbortSignal {
+    return this.#c.req.raw.signal;
+  }
+}
+
 function toEndpointRequest(c: Context, remote: (c: Context) => string | undefined): EndpointRequest {
-  const incoming = nodeIncoming(c);
-  return {
-    // Under @hono/node-server, read the Node request's headers: c.req.header() would build the
-    // WHATWG Request and its Headers first.
-    header:
-      incoming === undefined
-        ? (name) => c.req.header(name)
-        : (name) => {
-            const v = incoming.headers[name];
-            return Array.isArray(v) ? v.join(', ') : v;
-          },
-    remoteAddress: remote(c),
-    // Under @hono/node-server, read the Node stream itself: building the WHATWG Request and its
-    // body stream costs more than the rest of the guarded call.
-    readBody: (max) => (incoming === undefined ? readWebBody(c.req.raw.body, max) : readNodeBody(incoming, max)),
-    get signal() {
-      return c.req.raw.signal;
-    },
-  };
+  return new HonoRequest(c, remote);
 }
 
 function respond(c: Context, r: EndpointResponse): Response {
