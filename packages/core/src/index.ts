@@ -39,6 +39,7 @@ export {
   errorResponse,
   type PredictEndpoint,
   type PredictGuarded,
+  RequestCallOptions,
 } from './http/endpoint.js';
 export { DEFAULT_LIMITS, type HttpLimits } from './http/limits.js';
 export { parsePredictBody } from './http/predict-body.js';

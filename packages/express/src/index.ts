@@ -13,6 +13,7 @@ import {
   isBulwarkError,
   type PredictGuarded,
   type Principal,
+  RequestCallOptions,
   readNodeBody,
 } from '@bulwark/core';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
@@ -125,13 +126,7 @@ export function bulwark<I, O>(guarded: GuardedFunction<I, O>, options: ExpressAd
     }
     req.bulwark = {
       principal,
-      predict: (input) =>
-        guarded.run(input as I, {
-          principal,
-          get signal() {
-            return er.signal;
-          },
-        }),
+      predict: (input) => guarded.run(input as I, new RequestCallOptions(principal, er)),
       readJson: () => endpoint.readJson(er),
     } satisfies BulwarkRequestContext<I, O> as BulwarkRequestContext<unknown, unknown>;
     next();

@@ -15,6 +15,7 @@ import {
   isBulwarkError,
   type PredictGuarded,
   type Principal,
+  RequestCallOptions,
   readNodeBody,
   readWebBody,
 } from '@bulwark/core';
@@ -134,13 +135,7 @@ export function bulwark<I, O>(guarded: GuardedFunction<I, O>, options: HonoAdapt
     }
     const ctx: BulwarkContext<I, O> = {
       principal,
-      predict: (input) =>
-        guarded.run(input, {
-          principal,
-          get signal() {
-            return er.signal;
-          },
-        }),
+      predict: (input) => guarded.run(input, new RequestCallOptions(principal, er)),
       readJson: () => endpoint.readJson(er),
     };
     c.set('bulwark', ctx);

@@ -99,7 +99,7 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       try {
         const principal = endpoint.principal(req);
         const rows = parsePredictBody(await endpoint.readJson(req), limits);
-        const result = await guarded.run(rows, new CallFromRequest(principal, req));
+        const result = await guarded.run(rows, new RequestCallOptions(principal, req));
         const headers: Record<string, string> = {};
         for (const name in result.headers) headers[name] = result.headers[name] as string;
         headers['content-type'] = 'application/json; charset=utf-8';
@@ -118,7 +118,7 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
  * (building a WHATWG Request's signal is not free). A class: an object literal with a getter is
  * markedly slower to create on every request.
  */
-class CallFromRequest {
+export class RequestCallOptions {
   constructor(
     readonly principal: Principal,
     private readonly req: EndpointRequest,
