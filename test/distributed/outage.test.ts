@@ -4,6 +4,7 @@
  * documented bound; the server keeps answering throughout and recovers on its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { startServer } from '@bulwark/cli';
 import { fraudData, modelPath } from '@bulwark/models';
 import { afterAll, expect, it } from 'vitest';
@@ -15,7 +16,28 @@ let redis: ChildProcess | undefined;
 
 async function startRedis(port: number): Promise<void> {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
+  // Ready when it accepts a connection (polled, not slept).
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.end();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+/** Waits until a server's Redis client is connected, probing as a caller of its own. */
+async function untilServing(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await postJson(`${url}/v1/predict`, { inputs: ROW }, { 'x-api-key': 'probe' })).status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('server did not reach Redis');
 }
 async function stopRedis(): Promise<void> {
   const r = redis;
@@ -68,7 +90,8 @@ it('fails closed while Redis is down, falls back within bounds when configured, 
   });
   try {
     // Redis up: both admit.
-    await new Promise((r) => setTimeout(r, 300));
+    await untilServing(closed.url);
+    await untilServing(fallback.url);
     expect(await burst(closed.url, 20)).toEqual({ 200: 20 });
     expect(await burst(fallback.url, 20)).toEqual({ 200: 20 });
 
