@@ -8,6 +8,8 @@ missing=()
 [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # A Redis for the distributed tests: one already answering at REDIS_URL, or redis-server to start one.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli joins the three local nodes of the Redis Cluster test.
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "test-deps: installing ${missing[*]} with apt-get" >&2

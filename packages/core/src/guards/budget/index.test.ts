@@ -41,7 +41,9 @@ describe('budget guard', () => {
     expect(e?.headers?.['ratelimit-policy']).toBe('"day";q=8;w=86400');
     // A frozen clock: the expected wait must not depend on how long the test takes.
     const clock = 1_700_000_000_000;
-    const rate = createBulwark({ guards: [budget({ store: new MemoryStore({ now: () => clock }), tiers: { default: { rate: { limit: 3, per: 'minute' } } } })] }).wrap(predict);
+    const rate = createBulwark({
+      guards: [budget({ store: new MemoryStore({ now: () => clock }), tiers: { default: { rate: { limit: 3, per: 'minute' } } } })],
+    }).wrap(predict);
     await rate(rows(3), P);
     expect(await err(rate(rows(1), P))).toMatchObject({ code: 'rate_limited', status: 429, retryAfterSeconds: 20 });
   });
