@@ -34,7 +34,7 @@ export async function createFraudServer(): Promise<{ server: Server; close(): Pr
   app.post('/v1/predict', predictHandler(guarded, auth));
   app.post('/v1/score', bulwark(guarded, auth), async (req, res) => {
     const body = (await req.bulwark?.readJson()) as { transaction?: unknown };
-    const { output } = await guarded.run([body.transaction as number[]], { principal: req.bulwark!.principal });
+    const { output } = (await req.bulwark!.predict([body.transaction as number[]])) as { output: { scores?: number[] }[] };
     const p = output[0]?.scores?.[1] ?? 0;
     res.json({ decision: p >= 0.5 ? 'review' : 'approve', risk: p >= 0.8 ? 'high' : p >= 0.5 ? 'medium' : 'low' });
   });

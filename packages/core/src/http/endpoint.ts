@@ -11,6 +11,7 @@ import type { Principal } from '../principal/principal.js';
 import type { Prediction } from '../types.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
 import { parsePredictBody } from './predict-body.js';
+import { payloadTooLarge } from './read-body.js';
 import { createPrincipalResolver, type PrincipalResolver, type PrincipalResolverOptions, type RequestIdentity } from './resolve-principal.js';
 import { checkParsedJson, parseJsonSafely } from './safe-json.js';
 
@@ -87,7 +88,7 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       }
       const declared = req.header('content-length');
       if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
-        throw new BulwarkError('payload_too_large', `request body exceeds ${limits.maxBodyBytes} bytes`, { headers: { connection: 'close' } });
+        throw payloadTooLarge(limits.maxBodyBytes);
       }
       const bytes = await req.readBody(limits.maxBodyBytes);
       const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

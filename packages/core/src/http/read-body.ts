@@ -8,7 +8,8 @@
 import type { Readable } from 'node:stream';
 import { BulwarkError } from '../errors.js';
 
-function tooLarge(max: number): BulwarkError {
+/** The refusal of a body over the limit; the connection is closed after it (unread bytes). */
+export function payloadTooLarge(max: number): BulwarkError {
   return new BulwarkError('payload_too_large', `request body exceeds ${max} bytes`, { headers: { connection: 'close' } });
 }
 
@@ -30,7 +31,7 @@ export function readNodeBody(stream: Readable, max: number): Promise<Uint8Array>
         chunks.length = 0;
         stream.on('error', () => {}); // the client may reset once it has its answer
         stream.resume(); // discard the rest without buffering it
-        reject(tooLarge(max));
+        reject(payloadTooLarge(max));
         return;
       }
       chunks.push(c);
@@ -62,7 +63,7 @@ export async function readWebBody(stream: ReadableStream<Uint8Array> | null, max
       size += value.byteLength;
       if (size > max) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(max);
+        throw payloadTooLarge(max);
       }
       chunks.push(value);
     }

@@ -26,10 +26,15 @@ export function checkVerdict<T>(v: unknown): GuardVerdict<T> | undefined {
   return verdict;
 }
 
-/** Awaits a hook's promise, rejecting with GuardTimeoutError after `ms`. */
-export function withTimeout<T>(p: PromiseLike<T>, ms: number, guard: string): Promise<T> {
+/**
+ * Awaits a promise for at most `ms`, then rejects with `timeoutError()` (by default a
+ * GuardTimeoutError naming the guard). The timer is cleared either way.
+ */
+export function withTimeout<T>(p: PromiseLike<T>, ms: number, guardOrError: string | (() => Error)): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new GuardTimeoutError(`guard "${guard}" timed out after ${ms} ms`)), ms);
+    const onTimeout = () =>
+      reject(typeof guardOrError === 'string' ? new GuardTimeoutError(`guard "${guardOrError}" timed out after ${ms} ms`) : guardOrError());
+    const timer = setTimeout(onTimeout, ms);
     p.then(
       (v) => {
         clearTimeout(timer);

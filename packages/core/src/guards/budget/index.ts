@@ -11,6 +11,7 @@
  * The caller's limits are decided in one atomic store call, then the global ones in another (they
  * live in different Redis Cluster slots); a global refusal refunds the caller's charge.
  */
+import { withTimeout as timeLimit } from '../../pipeline/run-hook.js';
 import { parseOptions } from '../../policy/schema.js';
 import { MemoryStore } from '../../stores/memory.js';
 import { type BudgetStore, type ConsumeResult, type LimitCheck, StoreError } from '../../stores/types.js';
@@ -83,19 +84,10 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
     );
   }
 
+  /** A store call with the guard's time limit; any failure becomes a StoreError (the failure policy applies). */
   const withTimeout = <T>(p: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
-      p.then(
-        (v) => {
-          clearTimeout(t);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(t);
-          reject(e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e }));
-        },
-      );
+    timeLimit(p, timeoutMs, () => new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)).catch((e: unknown) => {
+      throw e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e });
     });
 
   function refusal(result: ConsumeResult, checks: readonly LimitCheck[], scopeName: string): GuardVerdict<unknown> {
@@ -114,33 +106,46 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
     };
   }
 
-  /** Charges the caller, then the global limits; all or nothing. */
-  async function charge(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number, divideBy: number) {
-    const checks = checksFor(limits, rows, rows * weight, divideBy);
-    const global = o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [];
-    const mine = checks.length > 0 ? await withTimeout(s.consume(scope, checks)) : undefined;
-    if (mine && !mine.allowed) return { ok: false as const, result: mine, checks, global, scopeName: 'caller' };
-    const all = global.length > 0 ? await withTimeout(s.consume('global', global)) : undefined;
-    if (all && !all.allowed) {
-      if (checks.length > 0) await withTimeout(s.refund(scope, checks));
-      return { ok: false as const, result: all, checks: global, global, scopeName: 'global' };
-    }
-    return { ok: true as const, checks, global, states: [...(mine?.states ?? []), ...(all?.states ?? [])] };
+  /** The checks of one call: the caller's, and the global ones. */
+  function plan(limits: TierLimits, rows: number, weight: number, divideBy: number): { checks: LimitCheck[]; global: LimitCheck[] } {
+    return { checks: checksFor(limits, rows, rows * weight, divideBy), global: o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [] };
   }
 
-  /** The same decision as `charge`, for stores that decide synchronously (no promise, no timer). */
+  function refused(result: ConsumeResult, checks: LimitCheck[], global: LimitCheck[], scopeName: 'caller' | 'global') {
+    return { ok: false as const, result, checks, global, scopeName };
+  }
+
+  function charged(p: { checks: LimitCheck[]; global: LimitCheck[] }, mine: ConsumeResult | undefined, all: ConsumeResult | undefined) {
+    return { ok: true as const, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+  }
+
+  // The caller's limits, then the global ones (another Cluster slot); a global refusal refunds
+  // the caller. Written twice on purpose: once for stores that answer synchronously (no promise,
+  // no timer: the hot path of the MemoryStore), once for remote stores (with the timeout).
+
+  async function charge(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number, divideBy: number) {
+    const p = plan(limits, rows, weight, divideBy);
+    const mine = p.checks.length > 0 ? await withTimeout(s.consume(scope, p.checks)) : undefined;
+    if (mine && !mine.allowed) return refused(mine, p.checks, p.global, 'caller');
+    const all = p.global.length > 0 ? await withTimeout(s.consume('global', p.global)) : undefined;
+    if (all && !all.allowed) {
+      if (p.checks.length > 0) await withTimeout(s.refund(scope, p.checks));
+      return refused(all, p.global, p.global, 'global');
+    }
+    return charged(p, mine, all);
+  }
+
   function chargeSync(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number) {
     const consume = s.consumeSync as NonNullable<BudgetStore['consumeSync']>;
-    const checks = checksFor(limits, rows, rows * weight);
-    const global = o.global ? checksFor(o.global, rows, rows * weight) : [];
-    const mine = checks.length > 0 ? consume.call(s, scope, checks) : undefined;
-    if (mine && !mine.allowed) return { ok: false as const, result: mine, checks, global, scopeName: 'caller' };
-    const all = global.length > 0 ? consume.call(s, 'global', global) : undefined;
+    const p = plan(limits, rows, weight, 1);
+    const mine = p.checks.length > 0 ? consume.call(s, scope, p.checks) : undefined;
+    if (mine && !mine.allowed) return refused(mine, p.checks, p.global, 'caller');
+    const all = p.global.length > 0 ? consume.call(s, 'global', p.global) : undefined;
     if (all && !all.allowed) {
-      if (checks.length > 0) s.refundSync?.(scope, checks);
-      return { ok: false as const, result: all, checks: global, global, scopeName: 'global' };
+      if (p.checks.length > 0) s.refundSync?.(scope, p.checks);
+      return refused(all, p.global, p.global, 'global');
     }
-    return { ok: true as const, checks, global, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+    return charged(p, mine, all);
   }
 
   /**
