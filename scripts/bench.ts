@@ -38,11 +38,11 @@ if (!only || only === 'http') {
   out('HTTP throughput…');
   const h = await benchHttp(quick);
   results.http = h;
-  const lines = ['| framework | variant | req/s | p50 ms | p99 ms | guarded ÷ this (throughput) |', '|---|---|---:|---:|---:|---:|'];
+  const lines = ['| framework | variant | req/s | p50 ms | p99 ms | throughput ÷ unguarded | throughput ÷ lean |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const r of h.rows) {
-    const guarded = h.rows.find((x) => x.framework === r.framework && x.variant === 'guarded');
-    const ratio = guarded ? guarded.rps / r.rps : undefined;
-    lines.push(`| ${r.framework} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.p50ms} | ${r.p99ms} | ${ratio?.toFixed(3)} |`);
+    const of = (v: string) => h.rows.find((x) => x.framework === r.framework && x.variant === v)?.rps;
+    const ratio = (v: string) => (of(v) ? (r.rps / (of(v) as number)).toFixed(3) : '');
+    lines.push(`| ${r.framework} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.p50ms} | ${r.p99ms} | ${ratio('unguarded')} | ${ratio('lean')} |`);
   }
   lines.push(
     '',

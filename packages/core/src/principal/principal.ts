@@ -41,7 +41,7 @@ export class PrincipalHasher {
 
   hash(kind: PrincipalKind, id: string): string {
     const key = `${kind}:${id}`;
-    let h = this.#cache.get(key);
+    let h = this.#cache.peek(key);
     if (h === undefined) {
       h = createHmac('sha256', this.#secret).update(key, 'utf8').digest().subarray(0, 16).toString('base64url');
       this.#cache.set(key, h);

@@ -72,7 +72,8 @@ export class MemoryStore implements BudgetStore {
   }
 
   #live(key: string, nowMs: number): Entry | undefined {
-    const e = this.#cache.get(key);
+    // peek: recency is irrelevant here (nothing is ever evicted by age of use) and costs a list move.
+    const e = this.#cache.peek(key);
     if (e !== undefined && e.expiresAt <= nowMs) {
       this.#cache.delete(key);
       return undefined;
@@ -87,11 +88,15 @@ export class MemoryStore implements BudgetStore {
     const keys = new Array<string>(n);
     const entries = new Array<Entry | undefined>(n);
     let fresh = 0;
+    const used = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const k = `${scope}\u0000${(checks[i] as LimitCheck).key}`;
       keys[i] = k;
-      const e = this.#live(k, nowMs);
+      // An entry whose window or drain has passed counts as zero and is reused in place
+      // (a GCRA entry of a steady caller expires between most calls: no delete and re-insert).
+      const e = this.#cache.peek(k);
       entries[i] = e;
+      used[i] = e !== undefined && e.expiresAt > nowMs ? e.value : 0;
       if (e === undefined) fresh++;
     }
     if (fresh > 0 && this.#cache.size + fresh > this.#max) {
@@ -105,10 +110,10 @@ export class MemoryStore implements BudgetStore {
     const next: number[] = [];
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i] as LimitCheck;
-      const used = entries[i]?.value ?? 0;
+      const u = used[i] as number;
       let ok: boolean;
       if (c.kind === 'gcra') {
-        const tat = Math.max(used, nowUs);
+        const tat = Math.max(u, nowUs);
         const newTat = tat + increment(c, c.cost);
         const capacity = increment(c, c.burst ?? c.limit);
         ok = newTat - nowUs <= capacity;
@@ -117,10 +122,10 @@ export class MemoryStore implements BudgetStore {
         states.push({ remaining: Math.max(0, Math.floor((capacity - (after - nowUs)) / increment(c, 1))), resetMs: Math.ceil((after - nowUs) / 1000) });
         if (!ok && refusedBy === undefined) retryAfterMs = Math.ceil((newTat - nowUs - capacity) / 1000);
       } else {
-        ok = used + c.cost <= c.limit;
-        next.push(used + c.cost);
+        ok = u + c.cost <= c.limit;
+        next.push(u + c.cost);
         const resetMs = c.kind === 'window' ? windowEnd(nowMs, c) - nowMs : 0;
-        states.push({ remaining: Math.max(0, c.limit - (ok ? used + c.cost : used)), resetMs });
+        states.push({ remaining: Math.max(0, c.limit - (ok ? u + c.cost : u)), resetMs });
         if (!ok && refusedBy === undefined) retryAfterMs = c.kind === 'window' && c.cost <= c.limit ? resetMs : 0;
       }
       if (!ok && refusedBy === undefined) refusedBy = i;

@@ -157,4 +157,16 @@ describe('telemetry', () => {
       ).rejects.toMatchObject({ code: 'forbidden' });
     }
   });
+
+  it('an exporter that throws on every export changes no result', async () => {
+    const exporter = {
+      export: () => {
+        throw new Error('collector down');
+      },
+      shutdown: async () => {},
+    };
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const g = createBulwark({ guards: [flag], telemetry: { tracer: provider.getTracer('t') } }).wrap(model);
+    for (let i = 0; i < 100; i++) await expect(g([SECRET_ROW], { principal: 'u' })).resolves.toHaveLength(1);
+  });
 });
