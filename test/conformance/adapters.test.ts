@@ -177,3 +177,51 @@ describe.each(SERVER_KINDS)('%s with a budget', (kind) => {
     expect((await postJson(url, { inputs: ROW }, { 'x-api-key': 'someone-else' })).status).toBe(200);
   });
 });
+
+// The budget's arithmetic over HTTP: a quota admits exactly what it says at the weight the
+// pipeline can release, and a call no wait could admit is refused as such, not told to retry.
+describe.each(SERVER_KINDS)('%s with a budget and rounded answers', (kind) => {
+  let server: TestServer;
+  const tiers = { default: { rate: { limit: 1000, per: 'minute' as const, burst: 12 }, quotas: [{ limit: 30, per: 'day' as const }] } };
+  beforeAll(async () => {
+    if (kind === 'express-adapter' || kind === 'hono-adapter') {
+      server = await adapterServer(kind === 'express-adapter' ? 'express' : 'hono', {
+        guards: [budget({ store: new MemoryStore(), tiers }), maskOutput({ form: 'rounded' })],
+      });
+    } else {
+      server = await serveServer(kind === 'serve-express' ? 'express' : 'hono', {
+        version: 1,
+        guards: [
+          { use: 'budget', with: { tiers } },
+          { use: 'mask-output', with: { form: 'rounded' } },
+        ],
+      });
+    }
+  });
+  afterAll(() => server?.close());
+
+  it('a daily quota of 30 units with rounded answers (3 a row) admits 10 single rows, then says none remain', async () => {
+    const url = `${server.url}/v1/predict`;
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof postJson>> | undefined;
+    for (let i = 0; i < 11; i++) {
+      last = await postJson(url, { inputs: ROW }, { 'x-api-key': 'quota-arithmetic' });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(200), 429]);
+    expect(last?.json.error.code).toBe('budget_exhausted');
+    expect(last?.headers.ratelimit).toMatch(/^"day";r=0;/);
+  });
+
+  it('refuses a batch larger than the rate burst with 422 exceeds_limit and no Retry-After', async () => {
+    const r = await postJson(`${server.url}/v1/predict`, { inputs: Array(13).fill(ROW) }, { 'x-api-key': 'burst-arithmetic' });
+    expect(r.status).toBe(422);
+    expect(r.json.error).toEqual({
+      code: 'exceeds_limit',
+      message: 'this call costs 13 units; the caller rate burst admits at most 12 at once: send smaller batches',
+    });
+    expect(r.headers['retry-after']).toBeUndefined();
+    // Nothing was charged: ten rows (30 units) still fit.
+    expect((await postJson(`${server.url}/v1/predict`, { inputs: Array(10).fill(ROW) }, { 'x-api-key': 'burst-arithmetic' })).status).toBe(200);
+  });
+});

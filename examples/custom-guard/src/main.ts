@@ -1,13 +1,9 @@
 /** Runs the custom guard in monitor mode, then enforcing, on two transactions. */
 import { createBulwark, isBulwarkError } from '@bulwark/core';
-import { fraudData, modelPath } from '@bulwark/models';
+import { modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { featureRange } from './feature-range.js';
-
-export function trainingRanges(): [number, number][] {
-  const { train } = fraudData();
-  return (train.x[0] as number[]).map((_, j) => [Math.min(...train.x.map((r) => r[j] as number)), Math.max(...train.x.map((r) => r[j] as number))]);
-}
+import { trainingRanges } from './ranges.js';
 
 const model = await loadOnnxClassifier(modelPath('fraud'));
 const normal = [42, 13, 0.2, 5, 0, 1, 0, 900];

@@ -61,6 +61,10 @@ async function serve(argv: string[]): Promise<void> {
     framework: values.framework,
     modelSha256: values['model-sha256'],
     principalSecret: secret,
+    logger: {
+      warn: (message, fields) => process.stderr.write(`bulwark: warning${fields?.code === undefined ? '' : ` ${fields.code}`}: ${message}\n`),
+      info: (message) => process.stderr.write(`bulwark: ${message}\n`),
+    },
     onDecision: values['log-decisions'] ? decisionLogger(log, process.stdout.isTTY === true) : undefined,
   });
   const d = running.model.descriptor;

@@ -5,14 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  builtinGuards,
   createBulwark,
   type Decision,
   type DecisionInfo,
   guardsFromPolicy,
+  type Logger,
   loadPolicy,
   type Policy,
-  parsePolicy,
+  processLogger,
+  resolvePolicy,
   storesFromPolicy,
 } from '@bulwark/core';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
@@ -23,8 +24,12 @@ import { expressApp, type Framework, honoApp } from './app.js';
 export interface ServeOptions {
   /** Path of the ONNX classifier. */
   readonly model: string;
-  /** Path of a JSON/YAML policy file, or an already parsed policy object. */
-  readonly policy?: string | Policy | undefined;
+  /** Path of a JSON/YAML policy file, or a policy document (plugins resolve against `baseDir`). */
+  readonly policy?: string | object | undefined;
+  /** Where a policy document's relative paths resolve (default: the working directory). */
+  readonly baseDir?: string | undefined;
+  /** Warnings and start-up notes (default: process warnings). */
+  readonly logger?: Logger | undefined;
   readonly port?: number | undefined;
   readonly host?: string | undefined;
   readonly framework?: Framework | undefined;
@@ -49,7 +54,7 @@ const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAl
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const policy: Policy =
-    options.policy === undefined ? { version: 1 } : typeof options.policy === 'string' ? loadPolicy(options.policy) : parsePolicy(options.policy);
+    typeof options.policy === 'string' ? await loadPolicy(options.policy) : await resolvePolicy(options.policy ?? { version: 1 }, { baseDir: options.baseDir });
   // Redis clients fail fast while Redis is down (the budget guard's failure policy decides) and
   // reconnect on their own.
   const stores = storesFromPolicy(policy, {
@@ -59,12 +64,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return new RedisStore({ client, prefix: spec.prefix });
     },
   });
-  const guards = guardsFromPolicy(policy, builtinGuards, { stores });
   const model = await loadOnnxClassifier(options.model, {
     name: policy.model?.name,
     version: policy.model?.version,
     expectedSha256: options.modelSha256,
   });
+  // Guards are built after the model is loaded: each can check its options against the model's
+  // shape (a profile of 30 features on a 64-feature model is a configuration error, not a runtime one).
+  let guards: ReturnType<typeof guardsFromPolicy>;
+  try {
+    guards = guardsFromPolicy(policy, { model: model.descriptor, stores, logger: options.logger ?? processLogger });
+  } catch (err) {
+    await model.close();
+    await Promise.allSettled(Object.values(stores).map((st) => st.close?.()));
+    throw err;
+  }
   const bulwark = createBulwark({
     mode: policy.mode,
     model: model.descriptor,

@@ -21,7 +21,7 @@ describe('createBulwark / wrap', () => {
     const r = await g.run([[1, 2]], P);
     expect(r.output).toEqual([{ label: 1, scores: [0.25, 0.75] }]);
     expect(r.decisions).toEqual([]);
-    expect(r.outputForm).toBe('raw');
+    expect(r.disclosure).toEqual({ kind: 'raw' });
     expect(r.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -72,13 +72,13 @@ describe('createBulwark / wrap', () => {
     const deny: Guard = { name: 'deny-all', beforeInference: () => ({ action: 'deny', code: 'anomalous_input', message: 'odd' }) };
     const mod: Guard<unknown, Prediction[]> = {
       name: 'blank',
-      afterInference: () => ({ action: 'modify', code: 'blanked', message: 'x', value: [], outputForm: 'label' }),
+      afterInference: () => ({ action: 'modify', code: 'blanked', message: 'x', value: [], disclosure: { kind: 'label' } }),
     };
     const r = await createBulwark({ guards: [deny, mod], mode: 'monitor' })
       .wrap(model)
       .run([[1]], P);
     expect(r.output).toEqual([{ label: 1, scores: [0.25, 0.75] }]);
-    expect(r.outputForm).toBe('raw');
+    expect(r.disclosure).toEqual({ kind: 'raw' });
     expect(r.decisions.map((d) => [d.guard, d.action, d.enforced])).toEqual([
       ['deny-all', 'deny', false],
       ['blank', 'modify', false],
@@ -94,14 +94,14 @@ describe('createBulwark / wrap', () => {
         code: 'label',
         message: 'x',
         value: (ctx.output ?? []).map((p) => ({ label: p.label })),
-        outputForm: 'label',
+        disclosure: { kind: 'label' },
       }),
     };
     const r = await createBulwark({ guards: [deny, mod] })
       .wrap(model)
       .run([[1]], P);
     expect(r.output).toEqual([{ label: 1 }]);
-    expect(r.outputForm).toBe('label');
+    expect(r.disclosure).toEqual({ kind: 'label' });
   });
 
   it('modify before inference replaces the input the model sees', async () => {

@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   rate_limited: 429,
   /** A quota or privacy budget for the period is spent. */
   budget_exhausted: 429,
+  /**
+   * This call alone is larger than a limit allows at once (a batch above the rate burst, a cost
+   * above a whole quota): it can never be admitted as sent. Send smaller batches; no Retry-After.
+   */
+  exceeds_limit: 422,
   /** A guard threw or timed out and is configured to fail closed. */
   guard_failure: 500,
   /** Unexpected failure inside Bulwark; details are in telemetry, never in the response. */
@@ -99,26 +104,89 @@ export function isBulwarkError(value: unknown): value is BulwarkError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** A policy or options problem found at construction: names the path, the rule and the value received. */
-export class ConfigError extends TypeError {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-  readonly issues: readonly ConfigIssue[];
-  constructor(issues: readonly ConfigIssue[], subject = 'config') {
-    super(`${subject} is invalid:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
-    this.issues = issues;
-  }
-}
+/** Where the documentation of configuration errors lives, relative to the repository root. */
+export const CONFIG_DOCS = 'docs/errors.md#configuration-errors';
 
+/**
+ * Codes of configuration problems. Each is documented in docs/errors.md, "Configuration errors".
+ */
+export type ConfigIssueCode =
+  /** A value breaks its rule (type, range, pattern). */
+  | 'invalid_value'
+  /** A key the schema does not know (a typo in a security policy must not silently weaken it). */
+  | 'unknown_key'
+  /** A required key is missing. */
+  | 'missing_key'
+  /** The same key twice in one JSON object. */
+  | 'duplicate_key'
+  /** The file cannot be read or parsed. */
+  | 'unreadable'
+  /** `use:` names no registered guard. */
+  | 'unknown_guard'
+  /** A guard object (or definition) breaks the guard contract. */
+  | 'invalid_guard'
+  /** A plugin module cannot be loaded or exports no guard definition. */
+  | 'invalid_plugin'
+  /** A store name that the policy does not define. */
+  | 'unknown_store'
+  /** A tier (e.g. of an API key) that a guard does not define. */
+  | 'unknown_tier'
+  /** A guard reads a signal that no earlier guard writes. */
+  | 'signal_order'
+  /** An option does not fit the model (e.g. a profile of 30 features on a 64-feature model). */
+  | 'model_mismatch'
+  /** Options that are valid one by one but not together. */
+  | 'conflict';
+
+/** One configuration problem. */
 export interface ConfigIssue {
+  /** What kind of problem (see `ConfigIssueCode`; custom guards may use their own). */
+  readonly code: ConfigIssueCode | (string & {});
   /** Dotted path, e.g. `guards[0].with.k`. */
   readonly path: string;
   /** The rule broken, e.g. `must be an integer >= 1`. */
   readonly rule: string;
-  /** A short rendering of the value received. */
+  /** A short rendering of the value received (never a whole large value, never a secret). */
   readonly received: string;
 }
 
-export function formatIssue(i: ConfigIssue): string {
-  return `${i.path || '(root)'}: ${i.rule} (received ${i.received})`;
+/** An issue as written by a validator: `code` defaults to `invalid_value`. */
+export type ConfigIssueInput = Omit<ConfigIssue, 'code'> & { readonly code?: ConfigIssue['code'] | undefined };
+
+const CONFIG_BRAND = Symbol.for('bulwark.config-error');
+
+/**
+ * A policy or options problem found at construction. Lists every problem at once, each with its
+ * code, path, rule and the value received, and points at the documentation. Recognise it with
+ * `isConfigError` (works across duplicate installs).
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+  readonly issues: readonly ConfigIssue[];
+  /** What was being configured: a file name, or e.g. `budget options`. */
+  readonly subject: string;
+  /** Where the codes are explained. */
+  readonly docs = CONFIG_DOCS;
+  readonly [CONFIG_BRAND] = true;
+  constructor(issues: readonly ConfigIssueInput[], subject = 'config', options?: { cause?: unknown }) {
+    const full = issues.map((i): ConfigIssue => ({ code: i.code ?? 'invalid_value', path: i.path, rule: i.rule, received: i.received }));
+    super(`${subject} is invalid:\n${full.map((i) => `  - ${formatIssue(i)}`).join('\n')}\n(see ${CONFIG_DOCS})`, options);
+    this.issues = Object.freeze(full);
+    this.subject = subject;
+  }
+}
+
+/** True for a `ConfigError` from any copy of @bulwark/core. */
+export function isConfigError(value: unknown): value is ConfigError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONFIG_BRAND] === true;
+}
+
+export function formatIssue(i: ConfigIssueInput): string {
+  return `${i.path || '(root)'}: ${i.rule} (received ${i.received}) [${i.code ?? 'invalid_value'}]`;
+}
+
+/** Issues of a caught ConfigError moved under `prefix` (e.g. a guard's options under `guards[2].with`). */
+export function prefixIssues(err: ConfigError, prefix: string): ConfigIssue[] {
+  return err.issues.map((i) => ({ ...i, path: i.path === '' ? prefix : prefix === '' ? i.path : `${prefix}.${i.path}` }));
 }

@@ -3,33 +3,50 @@ export {
   type BulwarkOptions,
   type CallOptions,
   createBulwark,
-  type DecisionInfo,
   type GuardedFunction,
   type GuardedResult,
   type WrapOptions,
 } from './bulwark.js';
 export {
+  asDisclosure,
+  DISCLOSURE_KINDS,
+  type Disclosure,
+  type DisclosureKind,
+  describeDisclosure,
+  disclose,
+  LABEL,
+  RAW,
+} from './disclosure.js';
+export {
   BulwarkError,
   type BulwarkErrorOptions,
+  CONFIG_DOCS,
   ConfigError,
   type ConfigIssue,
+  type ConfigIssueCode,
+  type ConfigIssueInput,
   ERROR_CODES,
   type ErrorCode,
   formatIssue,
   isBulwarkError,
+  isConfigError,
+  prefixIssues,
   statusOf,
 } from './errors.js';
+export { type BudgetGuard, type BudgetOptions, type BudgetWeights, budget, type GlobalLimits, type TierLimits } from './guards/budget/index.js';
 export {
-  type BudgetOptions,
-  type BudgetPolicyOptions,
-  budget,
-  budgetPolicySchema,
-  DEFAULT_WEIGHTS,
-  type GlobalLimits,
-  type PeriodName,
-  type TierLimits,
-} from './guards/budget/index.js';
-export { PERIOD_MS } from './guards/budget/schema.js';
+  type CommonGuardOptions,
+  configureGuard,
+  defineGuard,
+  fromStandardSchema,
+  type GuardDefinition,
+  type GuardFactory,
+  type GuardFactoryContext,
+  isGuardDefinition,
+  type NamedStore,
+  type OptionsSchema,
+} from './guards/define.js';
+export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export {
   createPredictEndpoint,
@@ -53,25 +70,28 @@ export {
 } from './http/resolve-principal.js';
 export { checkParsedJson, jsonDepth, parseJsonSafely } from './http/safe-json.js';
 export { epsilonAt, MICRO, type PrivacyBudget, PrivacyLedger, type PrivacyLedgerOptions, type Reservation, toMicro } from './ledger/privacy-ledger.js';
-export {
-  builtinGuards,
-  configureGuard,
-  type GuardFactory,
-  type GuardFactoryContext,
-  type GuardSpec,
-  guardsFromPolicy,
-  loadPolicy,
-  type Policy,
-  parsePolicy,
-  policySchema,
-  type StoreSpec,
-  storesFromPolicy,
-} from './policy/policy.js';
-export { type Infer, parseOptions, type Schema, s } from './policy/schema.js';
+export { guardsFromPolicy, type StoreFactories, storesFromPolicy } from './policy/build.js';
+export { firstDuplicateKey, parseStrictJson } from './policy/json.js';
+export { type GuardSpec, loadPolicy, type ParsePolicyOptions, type Policy, parsePolicy, policySchema, resolvePolicy, type StoreSpec } from './policy/policy.js';
+export { type Infer, type Input, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';
 export { type Principal, PrincipalHasher, type PrincipalInput, type PrincipalKind } from './principal/principal.js';
+export { type Clock, systemClock } from './runtime/clock.js';
+export { type LogFields, type Logger, processLogger } from './runtime/logger.js';
+export { cryptoRandom, type RandomSource, randomBelow, randomUint32, randomUnit } from './runtime/random.js';
+export { createSignalKey, riskKey, type SignalKey, type SignalWrite } from './signals.js';
+export {
+  DECAY_HALF_LIVES_KEPT,
+  DETECTOR_LIMITS,
+  type DetectorOp,
+  type DetectorResult,
+  type DetectorStore,
+  decayed,
+  detectorOpProblem,
+  isDetectorStore,
+} from './stores/detector.js';
 export { increment as gcraIncrement, MemoryStore, type MemoryStoreOptions, windowEnd } from './stores/memory.js';
-export { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitKind, type LimitState, StoreError } from './stores/types.js';
+export { type BudgetStore, type ConsumeResult, isBudgetStore, type LimitCheck, type LimitKind, type LimitState, StoreError } from './stores/types.js';
 export type { TelemetryOptions } from './telemetry/instrumentation.js';
 export * as semconv from './telemetry/semconv.js';
 export type {
@@ -79,6 +99,7 @@ export type {
   AnyGuard,
   Attributes,
   Decision,
+  DecisionInfo,
   DenyVerdict,
   FlagVerdict,
   Guard,
@@ -88,7 +109,8 @@ export type {
   GuardVerdict,
   ModelDescriptor,
   ModifyVerdict,
-  OutputForm,
   Prediction,
   SettleOutcome,
 } from './types.js';
+export { PERIOD_MS, PERIODS, type PeriodName } from './util/periods.js';
+export { isThenable, TimeoutError, withTimeout } from './util/timeout.js';

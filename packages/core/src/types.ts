@@ -2,38 +2,44 @@
  * The guard contract. Built-in and user-written guards implement the same interface.
  *
  * A guarded call runs, in order: every guard's `beforeInference` (in the order given), the model,
- * then every guard's `afterInference` (in the same order). Each hook returns a verdict, which the
- * pipeline records as a `Decision` and, in `enforce` mode, applies:
+ * then every guard's `afterInference` (in the same order), then every `settle` of a guard any of
+ * whose hooks ran (in reverse order). Each hook returns a verdict, which the pipeline records as a
+ * `Decision` and, in `enforce` mode, applies:
  *
  *   allow   nothing to do (returning `undefined` means allow)
  *   flag    record something suspicious, change nothing
  *   modify  replace the input (before) or the output (after) with `value`
  *   deny    refuse the call with a `BulwarkError` of the verdict's code
  *
- * In `monitor` mode every verdict is recorded (with `enforced: false`) and none is applied: a dry
- * run. A hook that throws or exceeds its timeout fails closed (`guard_failure`) unless the guard is
- * configured with `onError: 'allow'`, which is recorded.
+ * Any verdict may carry `signals` (typed values for later guards, see signals.ts) and response
+ * `headers`. In `monitor` mode every verdict is recorded (with `enforced: false`) and none is
+ * applied, its signals included: a dry run. A hook that throws or exceeds its timeout fails closed
+ * (`guard_failure`) unless the guard is configured with `onError: 'allow'`, which is recorded.
  */
 import type { AttributeValue } from '@opentelemetry/api';
+import type { Disclosure } from './disclosure.js';
 import type { Principal } from './principal/principal.js';
+import type { Clock } from './runtime/clock.js';
+import type { RandomSource } from './runtime/random.js';
+import type { SignalKey, SignalWrite } from './signals.js';
 
 export type GuardMode = 'enforce' | 'monitor';
 export type GuardAction = 'allow' | 'flag' | 'modify' | 'deny';
 
-/**
- * What a response reveals, from least to most. Output guards report the form they left so that
- * query budgets can weigh a call by what it disclosed.
- */
-export type OutputForm = 'label' | 'top-k' | 'rounded' | 'raw';
-
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
-/** The model behind the pipeline, as it appears in telemetry. */
+/** The model behind the pipeline: its identity in telemetry, and its shape for guards that check options against it. */
 export interface ModelDescriptor {
   readonly name: string;
   readonly version?: string | undefined;
   /** sha256 of the model file, hex. */
   readonly digest?: string | undefined;
+  /** Features per input row (d), when known. */
+  readonly features?: number | undefined;
+  /** Classes (k): the length of a score vector, when known. */
+  readonly classes?: number | undefined;
+  /** Element type of the input tensor, e.g. `float32`, when known. */
+  readonly dtype?: string | undefined;
 }
 
 /** What a guard sees. One context per guarded call; guards must not keep it past the call. */
@@ -50,12 +56,25 @@ export interface GuardContext<I = unknown, O = unknown> {
   /** The output as it stands; `undefined` before inference. */
   readonly output: O | undefined;
   /** What the output reveals as it stands: `raw` until an output guard reduces it. */
-  readonly outputForm: OutputForm;
+  readonly disclosure: Disclosure;
+  /**
+   * The most any answer of this pipeline can reveal, known at construction from the output guards
+   * that enforce a cap (`Guard.maxDisclosure`). Budgets reserve at its weight.
+   */
+  readonly maxDisclosure: Disclosure;
+  /** Every verdict of the call so far, in order (allows included). */
+  readonly decisions: readonly Decision[];
+  /** Reads a signal written by an earlier guard (declare it in `signals.reads`). */
+  get<T>(key: SignalKey<T>): T | undefined;
+  /** The pipeline's randomness (node:crypto unless injected). Never use Math.random. */
+  readonly random: RandomSource;
+  /** The pipeline's clock (the system clock unless injected). */
+  readonly clock: Clock;
   /** Aborted when the caller goes away. */
   readonly signal: AbortSignal | undefined;
   /**
-   * Per-call scratch space, shared between a guard's `beforeInference` and `afterInference`
-   * (e.g. a reservation to settle). Key it with something the guard owns, such as a Symbol.
+   * Per-call scratch space of one guard, shared between its own hooks (e.g. a reservation to
+   * settle). Key it with a Symbol the guard owns; to share with other guards, use signals.
    */
   readonly state: Map<unknown, unknown>;
   /** Response headers set by verdicts so far. */
@@ -74,6 +93,11 @@ interface VerdictBase {
   readonly message: string;
   /** Extra low-cardinality attributes for telemetry (never raw inputs). */
   readonly attributes?: Attributes;
+  /**
+   * Signals for later guards (`key.of(value)`); each key must be in the guard's `signals.writes`.
+   * Applied only when the guard enforces: a monitoring guard's signals are recorded, not seen.
+   */
+  readonly signals?: readonly SignalWrite<unknown>[];
 }
 
 export interface AllowVerdict extends Partial<VerdictBase> {
@@ -86,8 +110,8 @@ export interface ModifyVerdict<T> extends VerdictBase {
   readonly action: 'modify';
   /** The replacement input (before inference) or output (after). */
   readonly value: T;
-  /** For output changes: what the new output reveals. */
-  readonly outputForm?: OutputForm;
+  /** For output changes: what the new output reveals (default: unchanged). */
+  readonly disclosure?: Disclosure;
 }
 export interface DenyVerdict extends VerdictBase {
   readonly action: 'deny';
@@ -101,8 +125,8 @@ export type GuardVerdict<T> = AllowVerdict | FlagVerdict | ModifyVerdict<T> | De
 type HookResult<T> = GuardVerdict<T> | undefined | void;
 
 /**
- * A guard. Write one as a factory that validates its options once and returns this object
- * (see docs/architecture.md, "Writing a guard").
+ * A guard. Write one with `defineGuard` (a folder, a schema, a factory; see docs/architecture.md,
+ * "Writing a guard"), or as a plain object of this shape.
  */
 export interface Guard<I = unknown, O = unknown> {
   /** kebab-case, unique within a pipeline; appears in decisions, spans, metrics and errors. */
@@ -113,14 +137,22 @@ export interface Guard<I = unknown, O = unknown> {
   readonly onError?: 'deny' | 'allow' | undefined;
   /** Time limit for an asynchronous hook, in ms (default: the pipeline's `guardTimeoutMs`). */
   readonly timeoutMs?: number | undefined;
+  /**
+   * For output guards that always reduce what an answer reveals: the most any output they release
+   * can reveal. The pipeline derives `ctx.maxDisclosure` from it, counting only guards that enforce
+   * and fail closed (a monitoring or fail-open guard may let the raw output through).
+   */
+  readonly maxDisclosure?: Disclosure | undefined;
+  /** Signals this guard reads and writes; checked for order when the pipeline is built. */
+  readonly signals?: { readonly reads?: readonly SignalKey<unknown>[]; readonly writes?: readonly SignalKey<unknown>[] } | undefined;
   /** Inspect, reject or replace the input. Runs before the model. */
   beforeInference?(ctx: GuardContext<I, O>): HookResult<I> | Promise<HookResult<I>>;
   /** Inspect, reject or replace the output. Runs after the model. */
   afterInference?(ctx: GuardContext<I, O>): HookResult<O> | Promise<HookResult<O>>;
   /**
-   * Called once the call is over, whatever happened, for every guard whose `beforeInference`
-   * ran, in reverse order: the place to settle what `beforeInference` reserved (refund what was
-   * not released, release a concurrency slot). `released` is true when the output went back to
+   * Called once the call is over, whatever happened, for every guard any of whose hooks ran, in
+   * reverse order: the place to settle what a hook reserved (refund what was not released, give
+   * back a concurrency slot or privacy budget). `released` is true when the output went back to
    * the caller. Errors here are recorded (`guard_settle_failed`) and do not change the result.
    */
   settle?(ctx: GuardContext<I, O>, outcome: SettleOutcome): void | Promise<void>;
@@ -146,6 +178,16 @@ export interface Decision {
   /** False when the verdict was only recorded (monitor mode) or had nothing to apply. */
   readonly enforced: boolean;
   readonly attributes?: Attributes | undefined;
+  /** Signals the verdict carried (applied only when `enforced` or, for flags and allows, when the guard enforces). */
+  readonly signals?: readonly SignalWrite<unknown>[] | undefined;
+}
+
+/** What `onDecision` is told about the call, besides the decision. */
+export interface DecisionInfo {
+  readonly requestId: string;
+  readonly principalHash: string;
+  readonly model: ModelDescriptor;
+  readonly queries: number;
 }
 
 /** A classifier's answer for one row: the shape the HTTP contract and output guards use. */

@@ -18,8 +18,8 @@ beforeAll(async () => {
     bulwark(guarded, { apiKeys: [{ name: 'shop', sha256: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' }] }),
     async (req, res) => {
       const body = (await req.bulwark?.readJson()) as { amount: number };
-      const { output, outputForm } = await (req.bulwark?.predict([[body.amount]]) as Promise<{ output: Prediction[]; outputForm: string }>);
-      res.json({ fraud: output[0]?.label === 1, form: outputForm, caller: req.bulwark?.principal.kind });
+      const { output, disclosure } = await (req.bulwark?.predict([[body.amount]]) as Promise<{ output: Prediction[]; disclosure: { kind: string } }>);
+      res.json({ fraud: output[0]?.label === 1, form: disclosure.kind, caller: req.bulwark?.principal.kind });
     },
   );
   app.use(errorHandler());

@@ -45,7 +45,7 @@ export interface ClassifierInfo {
 }
 
 export interface OnnxClassifier {
-  readonly descriptor: ModelDescriptor & { readonly digest: string };
+  readonly descriptor: ModelDescriptor & { readonly digest: string; readonly features: number; readonly classes: number };
   readonly info: ClassifierInfo;
   /** Throws `invalid_input` (with the path of the first problem) when rows do not fit the model. */
   validate(rows: unknown): void;
@@ -141,6 +141,9 @@ export async function loadOnnxClassifier(source: string | Uint8Array, options: O
     name: options.name ?? (typeof source === 'string' ? basename(source).replace(/\.onnx$/i, '') : 'model'),
     version: options.version,
     digest,
+    features,
+    classes,
+    dtype: 'float32',
   });
   return {
     descriptor,

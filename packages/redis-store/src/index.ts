@@ -1,2 +1,2 @@
 export { type RedisLike, RedisStore, type RedisStoreOptions } from './redis-store.js';
-export { CONSUME, REFUND } from './scripts.js';
+export { CONSUME, DETECT, REFUND } from './scripts.js';

@@ -10,8 +10,18 @@
  * ioredis reconnects on its own.
  */
 import { createHash } from 'node:crypto';
-import { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from '@bulwark/core';
-import { CONSUME, REFUND } from './scripts.js';
+import {
+  type BudgetStore,
+  type ConsumeResult,
+  type DetectorOp,
+  type DetectorResult,
+  type DetectorStore,
+  detectorOpProblem,
+  type LimitCheck,
+  type LimitState,
+  StoreError,
+} from '@bulwark/core';
+import { CONSUME, DETECT, REFUND } from './scripts.js';
 
 /** The part of an ioredis client (Redis or Cluster) this store uses. */
 export interface RedisLike {
@@ -29,7 +39,7 @@ export interface RedisStoreOptions {
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const SAFE_SCOPE = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class RedisStore implements BudgetStore {
+export class RedisStore implements BudgetStore, DetectorStore {
   readonly name = 'redis';
   readonly localKeys = false;
   readonly #client: RedisLike;
@@ -62,11 +72,38 @@ export class RedisStore implements BudgetStore {
     if (checks.length > 0) await this.#run(REFUND, scope, checks);
   }
 
+  /**
+   * One DetectorStore update: one script on the scope's slot. Detector keys live under `d:` in the
+   * scope, apart from budget counters. Memory on Redis is bounded per key by the op's `max` and
+   * the item length limit, and every key expires; run Redis with `maxmemory-policy noeviction` so
+   * that nothing is evicted silently (a full Redis then refuses writes, and the guard's failure
+   * policy applies).
+   */
+  async update(scope: string, ops: readonly DetectorOp[]): Promise<DetectorResult[]> {
+    const problem = detectorOpProblem(ops);
+    if (problem !== undefined) throw new StoreError(`detector update refused: ${problem}`);
+    if (ops.length === 0) return [];
+    const keys = ops.map((op) => this.key(scope, `d:${op.key}`));
+    const args: (string | number)[] = [];
+    for (const op of ops) {
+      if (op.kind === 'decay') args.push('decay', String(op.add), op.halfLifeMs, 0);
+      else if (op.kind === 'append') args.push('append', op.max, op.ttlMs, op.items.length, ...op.items);
+      else args.push('remember', op.max, op.ttlMs, op.members.length, ...op.members);
+    }
+    const reply = (await this.#eval(DETECT, keys, args)) as unknown[][];
+    return ops.map((op, i): DetectorResult => {
+      const r = reply[i] ?? [];
+      if (op.kind === 'decay') return { kind: 'decay', value: Number(r[0]) };
+      if (op.kind === 'append') return { kind: 'append', before: r.map(String) };
+      return { kind: 'remember', seen: r.map((x) => Number(x) === 1) };
+    });
+  }
+
   async close(): Promise<void> {
     await this.#client.quit?.();
   }
 
-  async #run(script: string, scope: string, checks: readonly LimitCheck[]): Promise<unknown> {
+  #run(script: string, scope: string, checks: readonly LimitCheck[]): Promise<unknown> {
     const keys = checks.map((c) => this.key(scope, c.key));
     const args: (string | number)[] = [];
     for (const c of checks) {
@@ -75,6 +112,10 @@ export class RedisStore implements BudgetStore {
       }
       args.push(c.kind, c.limit, c.periodMs ?? 1000, c.burst ?? c.limit, c.cost);
     }
+    return this.#eval(script, keys, args);
+  }
+
+  async #eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       try {
         return await this.#client.evalsha(shaOf(script), keys.length, ...keys, ...args);

@@ -96,3 +96,71 @@ for i = 1, #KEYS do
 end
 return 1
 `;
+
+/**
+ * detect: one DetectorStore update (stores/detector.ts in @bulwark/core). KEYS: one per op, all
+ * in the scope's slot. ARGV: per op, `kind, p1, p2, n, item1 … itemN`:
+ *   decay     p1 = amount to add, p2 = half-life ms            → { value as a string }
+ *   append    p1 = max, p2 = ttl ms, items                      → { items before the append }
+ *   remember  p1 = max, p2 = ttl ms, members                    → { 1|0 per member: seen }
+ * A key holding another type (another kind of state) is started afresh. Remembered members are
+ * scored by time in µs, strictly increasing within a key (max(now, newest + 1)), so "oldest" is
+ * well defined even within one microsecond; the set forgets members older than the ttl.
+ */
+export const DETECT = `
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now_ms = math.floor(now_us / 1000)
+local out = {}
+local a = 1
+for i = 1, #KEYS do
+  local k = KEYS[i]
+  local kind, p1, p2, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local first = a + 4
+  a = first + n
+  local want = (kind == 'decay' and 'string') or (kind == 'append' and 'list') or 'zset'
+  local have = redis.call('TYPE', k)['ok']
+  if have ~= 'none' and have ~= want then redis.call('DEL', k) end
+  if kind == 'decay' then
+    local v, at = 0, now_ms
+    local cur = redis.call('GET', k)
+    if cur then
+      local sep = string.find(cur, '|', 1, true)
+      v = tonumber(string.sub(cur, 1, sep - 1))
+      at = tonumber(string.sub(cur, sep + 1))
+    end
+    if now_ms > at then v = v * 2 ^ (-(now_ms - at) / p2) end
+    v = v + tonumber(p1)
+    redis.call('SET', k, string.format('%.17g', v) .. '|' .. now_ms, 'PX', 20 * p2)
+    out[i] = { string.format('%.17g', v) }
+  elseif kind == 'append' then
+    local max = tonumber(p1)
+    out[i] = redis.call('LRANGE', k, 0, -1)
+    if n > 0 then
+      for j = first, first + n - 1 do redis.call('RPUSH', k, ARGV[j]) end
+      redis.call('LTRIM', k, -max, -1)
+    end
+    if n > 0 or #out[i] > 0 then redis.call('PEXPIRE', k, p2) end
+  else
+    local max = tonumber(p1)
+    local ttl_us = p2 * 1000
+    redis.call('ZREMRANGEBYSCORE', k, '-inf', now_us - ttl_us)
+    local newest = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+    local score = now_us
+    if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 end
+    local seen = {}
+    for j = first, first + n - 1 do
+      seen[#seen + 1] = redis.call('ZSCORE', k, ARGV[j]) and 1 or 0
+    end
+    for j = first, first + n - 1 do
+      redis.call('ZADD', k, string.format('%.0f', score), ARGV[j])
+      score = score + 1
+    end
+    local card = redis.call('ZCARD', k)
+    if card > max then redis.call('ZREMRANGEBYRANK', k, 0, card - max - 1) end
+    if card > 0 then redis.call('PEXPIRE', k, p2) end
+    out[i] = seen
+  end
+end
+return out
+`;

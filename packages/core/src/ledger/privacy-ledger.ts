@@ -11,9 +11,9 @@
  * - A ledger always fails closed: a store outage refuses the release (`store_unavailable`).
  * - Per-caller budgets do not stop colluding callers: set a `global` budget too.
  */
-import { BulwarkError } from '../errors.js';
-import { PERIOD_MS, type PeriodName } from '../guards/budget/schema.js';
-import { type BudgetStore, type LimitCheck, StoreError } from '../stores/types.js';
+import { BulwarkError, ConfigError, type ConfigIssueInput } from '../errors.js';
+import { type BudgetStore, isBudgetStore, type LimitCheck, StoreError } from '../stores/types.js';
+import { PERIOD_MS, type PeriodName } from '../util/periods.js';
 
 export interface PrivacyBudget {
   /** Budget for the caller's whole life (never resets). */
@@ -68,15 +68,23 @@ export class PrivacyLedger {
   constructor(options: PrivacyLedgerOptions) {
     this.#o = options;
     this.accounting = options.accounting ?? 'pure';
+    const issues: ConfigIssueInput[] = [];
+    if (!isBudgetStore(options.store)) issues.push({ path: 'store', rule: 'must be a BudgetStore (MemoryStore, RedisStore)', received: typeof options.store });
+    if (this.accounting !== 'pure' && this.accounting !== 'zcdp')
+      issues.push({ path: 'accounting', rule: 'must be "pure" or "zcdp"', received: String(this.accounting) });
     for (const [name, b] of [
       ['perCaller', options.perCaller],
       ['global', options.global],
     ] as const) {
+      (b?.periods ?? []).forEach((p, i) => {
+        if (!Object.hasOwn(PERIOD_MS, p.per))
+          issues.push({ path: `${name}.periods[${i}].per`, rule: `must be one of ${Object.keys(PERIOD_MS).join(', ')}`, received: String(p.per) });
+      });
       for (const v of [b?.lifetime, ...(b?.periods ?? []).map((p) => p.budget)]) {
-        if (v !== undefined && !(Number.isFinite(v) && v >= 0))
-          throw new RangeError(`PrivacyLedger: budgets in "${name}" must be finite numbers >= 0 (received ${v})`);
+        if (v !== undefined && !(Number.isFinite(v) && v >= 0)) issues.push({ path: name, rule: 'budgets must be finite numbers >= 0', received: String(v) });
       }
     }
+    if (issues.length > 0) throw new ConfigError(issues, 'PrivacyLedger options');
   }
 
   /**

@@ -1,31 +1,59 @@
+import { type Disclosure, RAW } from '../disclosure.js';
 import type { Principal } from '../principal/principal.js';
-import type { Decision, GuardContext, ModelDescriptor, OutputForm } from '../types.js';
+import type { Clock } from '../runtime/clock.js';
+import type { RandomSource } from '../runtime/random.js';
+import type { SignalKey } from '../signals.js';
+import type { Decision, GuardContext, ModelDescriptor } from '../types.js';
+import type { GuardEntry } from './guard-entry.js';
+
+/** What every call of one pipeline shares: built once, read through the context's getters. */
+export interface PipelineRuntime {
+  readonly model: ModelDescriptor;
+  readonly maxDisclosure: Disclosure;
+  readonly random: RandomSource;
+  readonly clock: Clock;
+  readonly newId: () => string;
+}
 
 /** The mutable context behind the read-only `GuardContext` that guards see. */
 export class CallContext<I, O> implements GuardContext<I, O> {
   input: I;
   output: O | undefined = undefined;
-  outputForm: OutputForm = 'raw';
+  disclosure: Disclosure = RAW;
   /** Every verdict of the call, in order. */
   readonly decisions: Decision[] = [];
   /** True once an enforced modify verdict changed the input or output. */
   modified = false;
   /** Headers from verdicts, for the answer. */
   responseHeaders: Record<string, string> = {};
-  /** Guards whose beforeInference ran and that have a settle hook, in order. */
-  toSettle: import('./guard-entry.js').GuardEntry[] | undefined;
+  /** Guards to settle (any of their hooks ran and they have a settle hook), in the order they first ran. */
+  toSettle: GuardEntry[] | undefined;
   #state: Map<unknown, unknown> | undefined;
+  #signals: Map<symbol, unknown> | undefined;
   #requestId: string | undefined;
 
   constructor(
-    private readonly newId: () => string,
+    private readonly runtime: PipelineRuntime,
     readonly principal: Principal,
-    readonly model: ModelDescriptor,
     readonly queries: number,
     input: I,
     private readonly options: { readonly signal?: AbortSignal | undefined },
   ) {
     this.input = input;
+  }
+
+  // Getters on the prototype: shared per pipeline, nothing allocated per call.
+  get model(): ModelDescriptor {
+    return this.runtime.model;
+  }
+  get maxDisclosure(): Disclosure {
+    return this.runtime.maxDisclosure;
+  }
+  get random(): RandomSource {
+    return this.runtime.random;
+  }
+  get clock(): Clock {
+    return this.runtime.clock;
   }
 
   /** Read from the call options on first use (an adapter may build it lazily). */
@@ -35,7 +63,7 @@ export class CallContext<I, O> implements GuardContext<I, O> {
 
   /** Drawn on first use (most calls only need it for a response header). */
   get requestId(): string {
-    if (this.#requestId === undefined) this.#requestId = this.newId();
+    if (this.#requestId === undefined) this.#requestId = this.runtime.newId();
     return this.#requestId;
   }
 
@@ -43,5 +71,16 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   get state(): Map<unknown, unknown> {
     if (this.#state === undefined) this.#state = new Map();
     return this.#state;
+  }
+
+  get<T>(key: SignalKey<T>): T | undefined {
+    return this.#signals?.get(key.id) as T | undefined;
+  }
+
+  /** Applies one signal write (the pipeline calls it for enforcing guards only). */
+  setSignal<T>(key: SignalKey<T>, value: T): void {
+    if (this.#signals === undefined) this.#signals = new Map();
+    const had = this.#signals.has(key.id);
+    this.#signals.set(key.id, had && key.combine !== undefined ? key.combine(this.#signals.get(key.id) as T, value) : value);
   }
 }

@@ -3,28 +3,31 @@
  * applied verdict; and the settle hooks at the end of a call. Synchronous hooks complete without a
  * promise (a guard then costs a function call); asynchronous ones get the guard's timeout.
  */
-import { performance } from 'node:perf_hooks';
-import type { DecisionInfo } from '../bulwark.js';
 import { BulwarkError } from '../errors.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Instrumentation, SpanRef } from '../telemetry/instrumentation.js';
-import type { Decision, GuardVerdict, ModelDescriptor } from '../types.js';
+import type { Decision, DecisionInfo, GuardVerdict, ModelDescriptor } from '../types.js';
+import { isThenable, withTimeout } from '../util/timeout.js';
 import type { CallContext } from './context.js';
 import type { GuardEntry } from './guard-entry.js';
-import { checkVerdict, GuardTimeoutError, isThenable, withTimeout } from './run-hook.js';
+import { checkVerdict, GuardTimeoutError } from './verdict.js';
+
+type Ctx = CallContext<unknown, unknown>;
 
 export interface GuardRunner {
   /** Runs one hook of one guard; returns a promise only when the hook was asynchronous. */
-  step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined;
+  step(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef): Promise<void> | undefined;
   /** Runs the settle hooks in reverse order; returns a promise only when one was asynchronous. */
-  settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined;
+  settleAll(ctx: Ctx, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined;
 }
 
 export function createGuardRunner(
   telemetry: Instrumentation,
   model: ModelDescriptor,
+  clock: Clock,
   onDecision: ((decision: Decision, call: DecisionInfo) => void) | undefined,
 ): GuardRunner {
-  function record(ctx: CallContext<unknown, unknown>, span: SpanRef, d: Decision, ms: number | undefined): void {
+  function record(ctx: Ctx, span: SpanRef, d: Decision, ms: number | undefined): void {
     ctx.decisions.push(d);
     telemetry.decision(span, d, ms);
     if (onDecision !== undefined && d.action !== 'allow') {
@@ -37,27 +40,36 @@ export function createGuardRunner(
   }
 
   /** A verdict turned into a decision and, in enforce mode, applied to the call. */
-  function apply(
-    e: GuardEntry,
-    phase: 'before' | 'after',
-    ctx: CallContext<unknown, unknown>,
-    span: SpanRef,
-    verdict: GuardVerdict<unknown> | undefined,
-    ms: number,
-  ): void {
+  function apply(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, verdict: GuardVerdict<unknown> | undefined, ms: number): void {
     telemetry.guardDuration(e.name, phase, ms / 1000);
+    const enforce = e.mode === 'enforce';
     if (verdict === undefined || verdict.action === 'allow') {
       if (verdict?.headers !== undefined) Object.assign(ctx.responseHeaders, verdict.headers);
+      if (verdict?.signals !== undefined) {
+        if (enforce) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
+        record(ctx, span, { ...(phase === 'before' ? e.allowBefore : e.allowAfter), signals: verdict.signals, enforced: enforce }, ms);
+        return;
+      }
       record(ctx, span, phase === 'before' ? e.allowBefore : e.allowAfter, ms);
       return;
     }
-    const enforce = e.mode === 'enforce';
     const enforced = enforce && verdict.action !== 'flag';
     if (verdict.headers !== undefined && verdict.action !== 'deny') Object.assign(ctx.responseHeaders, verdict.headers);
+    // Signals take effect when the guard enforces, whatever the action: a detector's flag raises risk.
+    if (enforce && verdict.signals !== undefined) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
     record(
       ctx,
       span,
-      { guard: e.name, phase, action: verdict.action, code: verdict.code, message: verdict.message, enforced, attributes: verdict.attributes },
+      {
+        guard: e.name,
+        phase,
+        action: verdict.action,
+        code: verdict.code,
+        message: verdict.message,
+        enforced,
+        attributes: verdict.attributes,
+        signals: verdict.signals,
+      },
       ms,
     );
     if (!enforce) return;
@@ -74,63 +86,57 @@ export function createGuardRunner(
       if (phase === 'before') ctx.input = verdict.value;
       else {
         ctx.output = verdict.value;
-        if (verdict.outputForm !== undefined) ctx.outputForm = verdict.outputForm;
+        if (verdict.disclosure !== undefined) ctx.disclosure = verdict.disclosure;
       }
     }
   }
 
   /** A hook that threw, timed out or returned garbage: fail closed, or open when configured. */
-  function failed(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, err: unknown, ms: number): void {
+  function failed(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, err: unknown, ms: number): void {
     telemetry.guardDuration(e.name, phase, ms / 1000);
     const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
     if (e.failOpen) {
-      const d: Decision = {
-        guard: e.name,
-        phase,
-        action: 'flag',
-        code: 'guard_failed_open',
-        message: `guard ${reason}; failing open as configured`,
-        enforced: false,
-      };
-      record(ctx, span, d, ms);
+      record(
+        ctx,
+        span,
+        { guard: e.name, phase, action: 'flag', code: 'guard_failed_open', message: `guard ${reason}; failing open as configured`, enforced: false },
+        ms,
+      );
       return;
     }
     record(ctx, span, { guard: e.name, phase, action: 'deny', code: 'guard_failure', message: `guard ${reason}; failing closed`, enforced: true }, ms);
     throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
   }
 
-  /**
-   * Runs one hook. Synchronous hooks complete without a promise (the common case: it keeps the
-   * pipeline's cost per guard to a function call); asynchronous ones get the guard's timeout.
-   */
-  function step(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef): Promise<void> | undefined {
-    if (phase === 'before' && e.guard.settle !== undefined) {
+  function step(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef): Promise<void> | undefined {
+    // Queued before the hook runs: a hook that throws may still have reserved something.
+    if (e.settleOn === phase) {
       if (ctx.toSettle === undefined) ctx.toSettle = [];
       ctx.toSettle.push(e);
     }
-    const t0 = performance.now();
+    const t0 = clock.monotonic();
     let raw: unknown;
     try {
       raw = phase === 'before' ? e.guard.beforeInference?.(ctx) : e.guard.afterInference?.(ctx);
     } catch (err) {
-      failed(e, phase, ctx, span, err, performance.now() - t0);
+      failed(e, phase, ctx, span, err, clock.monotonic() - t0);
       return undefined;
     }
     if (!isThenable(raw)) {
       applyOrFail(e, phase, ctx, span, raw, t0);
       return undefined;
     }
-    return withTimeout(raw, e.timeoutMs, e.name).then(
+    return withTimeout(raw, e.timeoutMs, () => new GuardTimeoutError(`guard "${e.name}" timed out after ${e.timeoutMs} ms`)).then(
       (v) => applyOrFail(e, phase, ctx, span, v, t0),
-      (err: unknown) => failed(e, phase, ctx, span, err, performance.now() - t0),
+      (err: unknown) => failed(e, phase, ctx, span, err, clock.monotonic() - t0),
     );
   }
 
-  function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: CallContext<unknown, unknown>, span: SpanRef, raw: unknown, t0: number): void {
-    const ms = performance.now() - t0;
+  function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, raw: unknown, t0: number): void {
+    const ms = clock.monotonic() - t0;
     let verdict: GuardVerdict<unknown> | undefined;
     try {
-      verdict = checkVerdict(raw);
+      verdict = checkVerdict(raw, e.writes);
     } catch (err) {
       failed(e, phase, ctx, span, err, ms);
       return;
@@ -138,7 +144,7 @@ export function createGuardRunner(
     apply(e, phase, ctx, span, verdict, ms);
   }
 
-  function settleFailed(ctx: CallContext<unknown, unknown>, span: SpanRef, e: GuardEntry): void {
+  function settleFailed(ctx: Ctx, span: SpanRef, e: GuardEntry): void {
     record(
       ctx,
       span,
@@ -148,7 +154,7 @@ export function createGuardRunner(
   }
 
   /** Runs settle hooks in reverse order; their failures are recorded, never thrown. Synchronous hooks cost no promise. */
-  function settleAll(ctx: CallContext<unknown, unknown>, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined {
+  function settleAll(ctx: Ctx, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined {
     const outcome = { released: failure === undefined, error: failure === undefined ? undefined : { code: failure.code, guard: failure.guard } };
     const entries = ctx.toSettle ?? [];
     for (let i = entries.length - 1; i >= 0; i--) {

@@ -4,6 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { ConfigError } from '../errors.js';
 
 export type PrincipalKind = 'api-key' | 'user' | 'tenant' | 'ip' | 'anonymous';
 
@@ -35,7 +36,10 @@ export class PrincipalHasher {
     this.ephemeral = secret === undefined;
     this.#secret = secret === undefined ? randomBytes(32) : Buffer.from(secret);
     if (this.#secret.length < 16) {
-      throw new RangeError(`principalSecret must be at least 16 bytes (received ${this.#secret.length})`);
+      throw new ConfigError(
+        [{ path: 'principalSecret', rule: 'must be at least 16 bytes (32 random bytes recommended)', received: `${this.#secret.length} bytes` }],
+        'PrincipalHasher',
+      );
     }
   }
 

@@ -10,11 +10,18 @@
  * (`localKeys: true`): behind N replicas, use RedisStore or divide limits by N.
  */
 import { LRUCache } from 'lru-cache';
+import { ConfigError } from '../errors.js';
+import type { DetectorOp, DetectorResult, DetectorStore } from './detector.js';
+import { DetectorMemory } from './memory-detector.js';
 import { type BudgetStore, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from './types.js';
 
 export interface MemoryStoreOptions {
-  /** Most counters held at once (default 100,000). */
+  /** Most budget counters held at once (default 100,000). */
   readonly maxKeys?: number;
+  /** Most detector keys held at once (default 100,000). */
+  readonly maxDetectorKeys?: number;
+  /** Bound on detector state, bytes (an estimate: 2 per character plus fixed overheads; default 64 MiB). */
+  readonly maxDetectorBytes?: number;
   /** Clock in ms (default `Date.now`). Injectable for tests. */
   readonly now?: () => number;
 }
@@ -26,20 +33,49 @@ interface Entry {
   expiresAt: number;
 }
 
-export class MemoryStore implements BudgetStore {
+export class MemoryStore implements BudgetStore, DetectorStore {
   readonly name = 'memory';
   readonly localKeys = true;
   readonly #cache: LRUCache<string, Entry>;
   readonly #max: number;
   readonly #now: () => number;
+  readonly #detectors: DetectorMemory;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#max = options.maxKeys ?? 100_000;
-    if (!Number.isSafeInteger(this.#max) || this.#max < 1)
-      throw new RangeError(`MemoryStore: "maxKeys" must be a positive integer (received ${options.maxKeys})`);
+    const maxDetectorKeys = options.maxDetectorKeys ?? 100_000;
+    const maxDetectorBytes = options.maxDetectorBytes ?? 64 * 1024 * 1024;
+    const issues = [];
+    for (const [path, v] of [
+      ['maxKeys', this.#max],
+      ['maxDetectorKeys', maxDetectorKeys],
+      ['maxDetectorBytes', maxDetectorBytes],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) issues.push({ path, rule: 'must be a positive integer', received: String(v) });
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') issues.push({ path: 'now', rule: 'must be a function', received: typeof options.now });
+    if (issues.length > 0) throw new ConfigError(issues, 'MemoryStore options');
     this.#now = options.now ?? Date.now;
     // `max` is one above what we ever hold: lru-cache must never evict on its own (see above).
     this.#cache = new LRUCache<string, Entry>({ max: this.#max + 1 });
+    this.#detectors = new DetectorMemory({ maxKeys: maxDetectorKeys, maxBytes: maxDetectorBytes });
+  }
+
+  /** Detector keys held, and an estimate of their bytes (for tests and metrics). */
+  get detectorState(): { readonly keys: number; readonly bytes: number } {
+    return { keys: this.#detectors.size, bytes: this.#detectors.bytes };
+  }
+
+  updateSync(scope: string, ops: readonly DetectorOp[]): DetectorResult[] {
+    return this.#detectors.update(scope, ops, this.#now());
+  }
+
+  update(scope: string, ops: readonly DetectorOp[]): Promise<DetectorResult[]> {
+    try {
+      return Promise.resolve(this.updateSync(scope, ops));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Live entries (for tests and metrics). */

@@ -85,6 +85,10 @@ export interface BudgetStore {
   close?(): Promise<void>;
 }
 
+export function isBudgetStore(v: unknown): v is BudgetStore {
+  return typeof v === 'object' && v !== null && typeof (v as BudgetStore).consume === 'function' && typeof (v as BudgetStore).refund === 'function';
+}
+
 /** The store could not decide (unreachable, timed out, full). Guards apply their failure policy. */
 export class StoreError extends Error {
   override readonly name = 'StoreError';

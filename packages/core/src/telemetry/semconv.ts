@@ -29,8 +29,10 @@ export const ATTR_OUTCOME = 'bulwark.outcome';
 export const ATTR_ERROR_CODE = 'bulwark.error.code';
 /** The guard that refused, when one did. */
 export const ATTR_DENIED_BY = 'bulwark.denied_by';
-/** What the returned output reveals: `raw`, `rounded`, `top-k` or `label`. */
+/** What the returned output reveals: its disclosure kind, `raw`, `noised`, `rounded`, `top-k` or `label`. */
 export const ATTR_OUTPUT_FORM = 'bulwark.output.form';
+/** The disclosure in full, e.g. `rounded(decimals=2)`, `top-k(k=1)`, `noised(laplace,eps=0.5)`. */
+export const ATTR_OUTPUT_DISCLOSURE = 'bulwark.output.disclosure';
 /** Number of verdicts other than allow. */
 export const ATTR_DECISION_COUNT = 'bulwark.decision.count';
 /** Opt-in only (`captureContent`): the input rows, JSON, truncated. */

@@ -1,6 +1,7 @@
 /** Turning tier limits into store checks, and store answers into headers. */
 import type { LimitCheck, LimitState } from '../../stores/types.js';
-import { type GlobalLimits, PERIOD_MS, type TierLimits } from './schema.js';
+import { PERIOD_MS } from '../../util/periods.js';
+import type { GlobalLimits, TierLimits } from './schema.js';
 
 /** Checks for one call: `rows` for the rate, `quotaCost` for quotas, one concurrency slot. */
 export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quotaCost: number, divideBy = 1): LimitCheck[] {
@@ -22,8 +23,19 @@ export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quota
     out.push({ key: 'inflight', kind: 'concurrency', limit: Math.max(1, scale(limits.concurrency)), cost: 1 });
   return out;
 }
-
 const same = (n: number): number => n;
+
+/**
+ * The first check this call can never pass however long it waits (a batch above the rate burst, a
+ * cost above a whole quota), or -1. Such a call is refused with `exceeds_limit`, not told to retry.
+ */
+export function neverFits(checks: readonly LimitCheck[]): number {
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i] as LimitCheck;
+    if (c.kind === 'gcra' ? c.cost > (c.burst ?? c.limit) : c.cost > c.limit) return i;
+  }
+  return -1;
+}
 
 /** Only the quota checks, with a new cost (for refunds of what was not released). */
 export const quotaChecks = (checks: readonly LimitCheck[], cost: number): LimitCheck[] =>
@@ -32,11 +44,14 @@ export const quotaChecks = (checks: readonly LimitCheck[], cost: number): LimitC
 /**
  * IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): every policy in
  * `RateLimit-Policy`, and in `RateLimit` the one closest to running out. The policy field depends
- * only on the limits, so it is built once per tier (`policyCache`).
+ * only on the limits, so it is built once per tier (`policyCache`). Quota units are reported in
+ * whole rows' worth (`unit`: the cost of one row as the guard reserves it): units that no call can
+ * use are not advertised as remaining.
  */
 export function rateLimitHeaders(
   checks: readonly LimitCheck[],
   states: readonly LimitState[],
+  unit: number,
   policyCache?: Map<string, string>,
   cacheKey?: string,
 ): Record<string, string> {
@@ -45,7 +60,7 @@ export function rateLimitHeaders(
   for (let i = 0; i < checks.length; i++) {
     const c = checks[i] as LimitCheck;
     if (c.kind !== 'window' && c.kind !== 'gcra') continue;
-    const share = (states[i] as LimitState).remaining / Math.max(1, c.limit);
+    const share = usable(c, (states[i] as LimitState).remaining, unit) / Math.max(1, c.limit);
     if (share < tightestShare) {
       tightestShare = share;
       tightest = i;
@@ -62,7 +77,12 @@ export function rateLimitHeaders(
   }
   const c = checks[tightest] as LimitCheck;
   const st = states[tightest] as LimitState;
-  return { 'ratelimit-policy': policy, ratelimit: `"${headerName(c)}";r=${st.remaining};t=${Math.ceil(st.resetMs / 1000)}` };
+  return { 'ratelimit-policy': policy, ratelimit: `"${headerName(c)}";r=${usable(c, st.remaining, unit)};t=${Math.ceil(st.resetMs / 1000)}` };
+}
+
+/** Remaining units a call can use: quota units in multiples of one row's cost. */
+function usable(c: LimitCheck, remaining: number, unit: number): number {
+  return c.kind === 'window' && unit > 1 ? Math.floor(remaining / unit) * unit : remaining;
 }
 
 const headerName = (c: LimitCheck) => (c.kind === 'gcra' ? 'rate' : c.key.slice(6));

@@ -28,7 +28,8 @@ describe('budget guard', () => {
     const label = createBulwark({ principalSecret, guards: [budget({ store, tiers }), maskOutput({ form: 'label' })] }).wrap(predict);
     await label(rows(10), P); // reserved 40, settled at label weight: 10
     const again = await raw.run(rows(1), P);
-    expect(again.headers.ratelimit).toMatch(/^"day";r=66;/); // 100 - 20 - 10 - 4
+    // 100 - 20 - 10 - 4 = 66 units left, advertised in whole raw rows (4 units each): 64.
+    expect(again.headers.ratelimit).toMatch(/^"day";r=64;/);
   });
 
   it('refuses a spent quota with budget_exhausted and a too-fast caller with rate_limited', async () => {
@@ -58,7 +59,7 @@ describe('budget guard', () => {
     ]); // 8 of 10
     const degraded = await g.run(rows(2), P); // raw would need 8 more: labels only, 2
     expect(degraded.output).toEqual([{ label: 1 }, { label: 1 }]);
-    expect(degraded.outputForm).toBe('label');
+    expect(degraded.disclosure).toEqual({ kind: 'label' });
     expect(degraded.decisions.map((d) => d.code)).toEqual(['budget_degraded', 'output_label']);
     expect(await err(g(rows(1), P))).toMatchObject({ code: 'budget_exhausted' });
   });
@@ -156,12 +157,69 @@ describe('budget guard', () => {
     expect(() => budget({ store: new MemoryStore(), tiers: { default: { rate: { limit: 0, per: 'second' } } } })).toThrow(
       /tiers.default.rate.limit: must be an integer >= 1 \(received 0\)/,
     );
-    expect(() => budget({ store: {} as never, tiers: { default: {} } })).toThrow(/"store" must be a BudgetStore/);
+    expect(() => budget({ store: {} as never, tiers: { default: {} } })).toThrow(/store: must name a store, or be a BudgetStore/);
   });
 
   it('warns once about a per-process store behind several replicas', () => {
     const seen: string[] = [];
-    budget({ store: new MemoryStore(), tiers: { default: {} }, replicas: 3, warn: (code) => seen.push(code) });
+    const logger = { warn: (_m: string, f?: { code?: string }) => seen.push(f?.code ?? ''), info: () => {} };
+    budget({ store: new MemoryStore(), tiers: { default: {} }, replicas: 3 }, { logger });
     expect(seen).toEqual(['BULWARK_LOCAL_STORE']);
+  });
+
+  describe('arithmetic', () => {
+    it('reserves at the weight the pipeline can release at most: a quota of 30 with rounded answers (3 a row) admits 10 rows, not 9', async () => {
+      const g = createBulwark({
+        guards: [budget({ store: new MemoryStore(), tiers: { default: { quotas: [{ limit: 30, per: 'day' }] } } }), maskOutput({ form: 'rounded' })],
+      }).wrap(predict);
+      let admitted = 0;
+      for (let i = 0; i < 12; i++)
+        if (
+          await g(rows(1), P).then(
+            () => true,
+            () => false,
+          )
+        )
+          admitted++;
+      expect(admitted).toBe(10);
+    });
+
+    it('never advertises units that no call can use', async () => {
+      const store = new MemoryStore();
+      const tiers = { default: { quotas: [{ limit: 10, per: 'day' as const }] } };
+      const g = createBulwark({ guards: [budget({ store, tiers }), maskOutput({ form: 'rounded' })] }).wrap(predict);
+      const r = await g.run(rows(3), P); // 9 of 10: one unit left, a row costs 3
+      expect(r.headers.ratelimit).toMatch(/^"day";r=0;/);
+      const e = await err(g(rows(1), P));
+      expect(e).toMatchObject({ code: 'budget_exhausted' });
+      expect(e?.headers?.ratelimit).toMatch(/^"day";r=0;/);
+    });
+
+    it('refuses a batch above the rate burst with exceeds_limit and no Retry-After (it could never be admitted)', async () => {
+      const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: { rate: { limit: 100, per: 'minute', burst: 5 } } } })] }).wrap(
+        predict,
+      );
+      const e = await err(g(rows(6), P));
+      expect(e).toMatchObject({ code: 'exceeds_limit', status: 422 });
+      expect(e?.retryAfterSeconds).toBeUndefined();
+      expect((e as unknown as Error).message).toBe('this call costs 6 units; the caller rate burst admits at most 5 at once: send smaller batches');
+      await expect(g(rows(5), P)).resolves.toHaveLength(5); // nothing was charged by the refusal
+    });
+
+    it('refuses a cost above a whole quota with exceeds_limit, or degrades to labels when those fit', async () => {
+      const tiers = { default: { quotas: [{ limit: 8, per: 'day' as const }] } };
+      const deny = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers })] }).wrap(predict);
+      expect(await err(deny(rows(3), P))).toMatchObject({ code: 'exceeds_limit' }); // 12 > 8
+      const degrade = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers, onExhausted: 'degrade' })] }).wrap(predict);
+      const r = await degrade.run(rows(3), P); // labels: 3 ≤ 8
+      expect(r.output).toEqual([{ label: 1 }, { label: 1 }, { label: 1 }]);
+      expect(await err(degrade(rows(9), P))).toMatchObject({ code: 'exceeds_limit' }); // 9 > 8 even as labels
+    });
+
+    it('fails closed on a caller tier the budget does not define', async () => {
+      const g = createBulwark({ guards: [budget({ store: new MemoryStore(), tiers: { default: {} } })] }).wrap(predict);
+      expect(await err(g(rows(1), { principal: { kind: 'api-key', id: 'k', tier: 'gold' } }))).toMatchObject({ code: 'guard_failure', status: 500 });
+      expect(() => budget({ store: new MemoryStore(), tiers: { default: {} } }, { tiers: ['gold'] })).toThrow(/tiers.gold: is a tier of an API key/);
+    });
   });
 });

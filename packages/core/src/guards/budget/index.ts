@@ -3,34 +3,28 @@
  * and costs that count what an answer reveals.
  *
  * A call of N rows costs N on the rate limit (abuse) and N × weight on the quotas (information),
- * where the weight is that of the output form the answer leaves with (label < top-k < rounded <
- * raw). The guard reserves at the raw weight before inference and, once the output guards have
- * run, refunds the difference: only what was released stays charged. A call that releases nothing
- * is refunded its quota charge (its rate charge stays: it still cost the server).
+ * where the weight is that of the answer's disclosure (label < top-k < rounded, noised < raw).
+ * Before inference the guard reserves at the weight of the most revealing answer the pipeline can
+ * release (`ctx.maxDisclosure`, known from the output guards), so a quota admits exactly what it
+ * says; once the call is over it refunds the difference to what actually left. A call that
+ * releases nothing is refunded its quota charge (its rate charge stays: it still cost the server).
+ * A call that no wait could ever admit (a batch above the burst, a cost above a whole quota) is
+ * refused with `exceeds_limit` and no Retry-After.
  *
  * The caller's limits are decided in one atomic store call, then the global ones in another (they
  * live in different Redis Cluster slots); a global refusal refunds the caller's charge.
  */
-import { withTimeout as timeLimit } from '../../pipeline/run-hook.js';
-import { parseOptions } from '../../policy/schema.js';
+import type { Disclosure } from '../../disclosure.js';
+import { ConfigError } from '../../errors.js';
 import { MemoryStore } from '../../stores/memory.js';
-import { type BudgetStore, type ConsumeResult, type LimitCheck, StoreError } from '../../stores/types.js';
-import type { Guard, GuardContext, GuardMode, GuardVerdict, OutputForm, Prediction } from '../../types.js';
-import { checksFor, quotaChecks, rateLimitHeaders } from './checks.js';
-import { type BudgetPolicyOptions, budgetPolicySchema, type GlobalLimits, type TierLimits } from './schema.js';
+import { type BudgetStore, type ConsumeResult, isBudgetStore, type LimitCheck, StoreError } from '../../stores/types.js';
+import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
+import { withTimeout } from '../../util/timeout.js';
+import { defineGuard, type GuardFactoryContext } from '../define.js';
+import { checksFor, neverFits, quotaChecks, rateLimitHeaders } from './checks.js';
+import { type BudgetOptions, budgetSchema, type TierLimits } from './schema.js';
 
-export interface BudgetOptions extends Omit<BudgetPolicyOptions, 'store' | 'tiers' | 'mode' | 'onError'> {
-  /** Where counts live: a MemoryStore (one process) or a RedisStore (every replica). */
-  readonly store: BudgetStore;
-  readonly tiers: { readonly default: TierLimits } & Readonly<Record<string, TierLimits>>;
-  readonly global?: GlobalLimits;
-  readonly mode?: GuardMode;
-  readonly onError?: 'deny' | 'allow';
-  /** Called once, for risky configurations (e.g. a per-process store). Default: process.emitWarning. */
-  readonly warn?: (code: string, message: string) => void;
-}
-
-export const DEFAULT_WEIGHTS: Readonly<Record<OutputForm, number>> = Object.freeze({ label: 1, 'top-k': 2, rounded: 3, raw: 4 });
+export type { BudgetOptions, BudgetWeights, GlobalLimits, TierLimits } from './schema.js';
 
 interface Reservation {
   readonly store: BudgetStore;
@@ -42,10 +36,25 @@ interface Reservation {
   readonly degraded: boolean;
 }
 
-const KEY = Symbol('budget');
+interface Plan {
+  readonly checks: LimitCheck[];
+  readonly global: LimitCheck[];
+}
 
+type Charge =
+  | { ok: true; checks: LimitCheck[]; global: LimitCheck[]; states: ConsumeResult['states'] }
+  | { ok: false; result: ConsumeResult; checks: LimitCheck[]; scopeName: 'caller' | 'global' };
+
+/** What one attempt came to: charged or refused by the store, no call could fit, or let through on a store outage. */
+type Exceeds = { ok: 'exceeds'; verdict: GuardVerdict<unknown>; quota: boolean };
+type Outcome = Charge | Exceeds | { ok: 'open' };
+
+const KEY = Symbol('budget');
 class StoreDown extends Error {}
 const warned = new Set<string>();
+
+/** The guard as created, with its counters for tests and metrics. */
+export type BudgetGuard = Guard<unknown, Prediction[]> & { readonly stats: { readonly failedRefunds: number } };
 
 /**
  * Creates the budget guard.
@@ -58,41 +67,107 @@ const warned = new Set<string>();
  *   global: { quotas: [{ limit: 1_000_000, per: 'day' }] },
  * })
  * ```
- * @throws {ConfigError} on invalid limits.
+ * @throws {ConfigError} on invalid limits, an unknown store, or a caller tier the budget does not define.
  */
-export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & { readonly stats: { readonly failedRefunds: number } } {
-  const { store, warn, ...rest } = options;
-  const o = parseOptions(budgetPolicySchema, rest, 'budget options');
-  if (typeof store?.consume !== 'function' || typeof store.refund !== 'function')
-    throw new TypeError('budget: "store" must be a BudgetStore (MemoryStore, RedisStore)');
-  const weights = { ...DEFAULT_WEIGHTS, ...o.weights } as Record<OutputForm, number>;
-  const tiers = o.tiers as Record<string, TierLimits>;
-  const timeoutMs = o.storeTimeoutMs ?? 250;
-  const onStoreError = o.onStoreError ?? 'deny';
-  const replicas = o.replicas ?? 1;
-  const fallback = onStoreError === 'fallback' ? new MemoryStore() : undefined;
-  const headersOn = o.headers ?? true;
+export const budget = defineGuard({
+  use: 'budget',
+  description: 'Per-caller rate limits, quotas and concurrency caps weighted by what answers reveal, and global limits',
+  schema: budgetSchema,
+  create: createBudget,
+});
+
+function resolveStore(o: BudgetOptions, context: GuardFactoryContext): BudgetStore {
+  if (typeof o.store !== 'string') return o.store;
+  const s = Object.hasOwn(context.stores, o.store) ? context.stores[o.store] : undefined;
+  if (s === undefined) {
+    throw new ConfigError(
+      [
+        {
+          code: 'unknown_store',
+          path: 'store',
+          rule: `must name a store of the policy (${Object.keys(context.stores).join(', ')})`,
+          received: JSON.stringify(o.store),
+        },
+      ],
+      'budget options',
+    );
+  }
+  if (!isBudgetStore(s))
+    throw new ConfigError([{ code: 'unknown_store', path: 'store', rule: 'must name a budget store', received: JSON.stringify(o.store) }], 'budget options');
+  return s;
+}
+
+function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGuard {
+  const store = resolveStore(o, context);
+  const tiers = o.tiers as Readonly<Record<string, TierLimits>>;
+  const missing = (context.tiers ?? []).filter((t) => !Object.hasOwn(tiers, t));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((t) => ({
+        code: 'unknown_tier',
+        path: `tiers.${t}`,
+        rule: 'is a tier of an API key, so the budget must define it (no silent fall back to default)',
+        received: 'undefined',
+      })),
+      'budget options',
+    );
+  }
+  const weights = o.weights;
   const degrade = o.onExhausted === 'degrade';
+  const onStoreError = o.onStoreError;
+  const replicas = o.replicas;
+  const timeoutMs = o.storeTimeoutMs;
+  const headersOn = o.headers;
+  // A local store for outages, with the limits divided by the number of replicas.
+  const fallback = onStoreError === 'fallback' ? new MemoryStore() : undefined;
   const policies = new Map<string, string>();
   let failedRefunds = 0;
-  const say = warn ?? ((code: string, message: string) => process.emitWarning(message, { type: 'BulwarkWarning', code }));
   if (store.localKeys && replicas > 1 && !warned.has('store')) {
     warned.add('store');
-    say(
-      'BULWARK_LOCAL_STORE',
-      `budget: a per-process store (${store.name}) behind ${replicas} replicas admits up to ${replicas}× the limits; use a shared store`,
-    );
+    context.logger.warn(`budget: a per-process store (${store.name}) behind ${replicas} replicas admits up to ${replicas}× the limits; use a shared store`, {
+      code: 'BULWARK_LOCAL_STORE',
+    });
+  }
+
+  // The weight of the most revealing answer, cached per pipeline (a descriptor is immutable).
+  let lastMax: Disclosure | undefined;
+  let lastWeight = weights.raw;
+  const reserveWeight = (d: Disclosure): number => {
+    if (d !== lastMax) {
+      lastMax = d;
+      lastWeight = weights[d.kind];
+    }
+    return lastWeight;
+  };
+
+  function limitsOf(ctx: GuardContext<unknown, Prediction[]>): TierLimits {
+    const tier = ctx.principal.tier;
+    if (tier === undefined) return tiers.default as TierLimits;
+    const limits = Object.hasOwn(tiers, tier) ? tiers[tier] : undefined;
+    if (limits === undefined) {
+      // Fails the call closed (guard_failure): a tier the budget does not define is a configuration error.
+      throw new ConfigError(
+        [{ code: 'unknown_tier', path: `tiers.${tier}`, rule: 'a caller carries this tier, so the budget must define it', received: 'undefined' }],
+        'budget options',
+      );
+    }
+    return limits;
   }
 
   /** A store call with the guard's time limit; any failure becomes a StoreError (the failure policy applies). */
-  const withTimeout = <T>(p: Promise<T>): Promise<T> =>
-    timeLimit(p, timeoutMs, () => new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)).catch((e: unknown) => {
+  const timed = <T>(p: Promise<T>): Promise<T> =>
+    withTimeout(p, timeoutMs, () => new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)).catch((e: unknown) => {
       throw e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e });
     });
 
-  function refusal(result: ConsumeResult, checks: readonly LimitCheck[], scopeName: string): GuardVerdict<unknown> {
+  const plan = (limits: TierLimits, rows: number, weight: number, divideBy: number): Plan => ({
+    checks: checksFor(limits, rows, rows * weight, divideBy),
+    global: o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [],
+  });
+
+  function refusal(result: ConsumeResult, checks: readonly LimitCheck[], scopeName: string, unit: number): GuardVerdict<unknown> {
     const c = checks[result.refusedBy ?? 0] as LimitCheck;
-    const headers = headersOn ? rateLimitHeaders(checks, result.states) : {};
+    const headers = headersOn ? rateLimitHeaders(checks, result.states, unit) : undefined;
     const retry = result.retryAfterMs > 0 ? result.retryAfterMs / 1000 : c.kind === 'concurrency' ? 1 : undefined;
     const code = c.kind === 'window' || c.kind === 'total' ? 'budget_exhausted' : 'rate_limited';
     const what = c.kind === 'concurrency' ? 'too many calls in flight' : c.kind === 'gcra' ? 'too many queries' : `${c.key.replace('quota:', '')} quota spent`;
@@ -106,78 +181,84 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
     };
   }
 
-  /** The checks of one call: the caller's, and the global ones. */
-  function plan(limits: TierLimits, rows: number, weight: number, divideBy: number): { checks: LimitCheck[]; global: LimitCheck[] } {
-    return { checks: checksFor(limits, rows, rows * weight, divideBy), global: o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [] };
-  }
-
-  function refused(result: ConsumeResult, checks: LimitCheck[], global: LimitCheck[], scopeName: 'caller' | 'global') {
-    return { ok: false as const, result, checks, global, scopeName };
-  }
-
-  function charged(p: { checks: LimitCheck[]; global: LimitCheck[] }, mine: ConsumeResult | undefined, all: ConsumeResult | undefined) {
-    return { ok: true as const, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+  /** The refusal of a call that no wait could admit, or undefined. */
+  function exceeds(p: Plan): Exceeds | undefined {
+    for (const [checks, scopeName] of [
+      [p.checks, 'caller'],
+      [p.global, 'global'],
+    ] as const) {
+      const i = neverFits(checks);
+      if (i === -1) continue;
+      const c = checks[i] as LimitCheck;
+      const most = c.kind === 'gcra' ? (c.burst ?? c.limit) : c.limit;
+      const name = c.kind === 'gcra' ? 'rate burst' : `${c.key.replace('quota:', '')} quota`;
+      const verdict: GuardVerdict<unknown> = {
+        action: 'deny',
+        code: 'exceeds_limit',
+        message: `this call costs ${c.cost} units; the ${scopeName} ${name} admits at most ${most} at once: send smaller batches`,
+        attributes: { 'bulwark.budget.limit': c.key, 'bulwark.budget.scope': scopeName },
+      };
+      return { ok: 'exceeds', verdict, quota: c.kind === 'window' };
+    }
+    return undefined;
   }
 
   // The caller's limits, then the global ones (another Cluster slot); a global refusal refunds
   // the caller. Written twice on purpose: once for stores that answer synchronously (no promise,
   // no timer: the hot path of the MemoryStore), once for remote stores (with the timeout).
-
-  async function charge(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number, divideBy: number) {
-    const p = plan(limits, rows, weight, divideBy);
-    const mine = p.checks.length > 0 ? await withTimeout(s.consume(scope, p.checks)) : undefined;
-    if (mine && !mine.allowed) return refused(mine, p.checks, p.global, 'caller');
-    const all = p.global.length > 0 ? await withTimeout(s.consume('global', p.global)) : undefined;
+  async function charge(s: BudgetStore, scope: string, p: Plan): Promise<Charge> {
+    const mine = p.checks.length > 0 ? await timed(s.consume(scope, p.checks)) : undefined;
+    if (mine && !mine.allowed) return { ok: false, result: mine, checks: p.checks, scopeName: 'caller' };
+    const all = p.global.length > 0 ? await timed(s.consume('global', p.global)) : undefined;
     if (all && !all.allowed) {
-      if (p.checks.length > 0) await withTimeout(s.refund(scope, p.checks));
-      return refused(all, p.global, p.global, 'global');
+      if (p.checks.length > 0) await timed(s.refund(scope, p.checks));
+      return { ok: false, result: all, checks: p.global, scopeName: 'global' };
     }
-    return charged(p, mine, all);
+    return { ok: true, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
   }
-
-  function chargeSync(s: BudgetStore, scope: string, limits: TierLimits, rows: number, weight: number) {
+  function chargeSync(s: BudgetStore, scope: string, p: Plan): Charge {
     const consume = s.consumeSync as NonNullable<BudgetStore['consumeSync']>;
-    const p = plan(limits, rows, weight, 1);
     const mine = p.checks.length > 0 ? consume.call(s, scope, p.checks) : undefined;
-    if (mine && !mine.allowed) return refused(mine, p.checks, p.global, 'caller');
+    if (mine && !mine.allowed) return { ok: false, result: mine, checks: p.checks, scopeName: 'caller' };
     const all = p.global.length > 0 ? consume.call(s, 'global', p.global) : undefined;
     if (all && !all.allowed) {
       if (p.checks.length > 0) s.refundSync?.(scope, p.checks);
-      return refused(all, p.global, p.global, 'global');
+      return { ok: false, result: all, checks: p.global, scopeName: 'global' };
     }
-    return charged(p, mine, all);
+    return { ok: true, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+  }
+
+  function allowed(
+    ctx: GuardContext<unknown, Prediction[]>,
+    r: Reservation,
+    states: ConsumeResult['states'],
+    cacheKey: string,
+  ): GuardVerdict<unknown> | undefined {
+    ctx.state.set(KEY, r);
+    if (!headersOn) return undefined;
+    return { action: 'allow', headers: rateLimitHeaders(r.global.length > 0 ? [...r.checks, ...r.global] : r.checks, states, r.weight, policies, cacheKey) };
   }
 
   /**
-   * In-process stores decide synchronously: the whole guard then runs without a promise (its
-   * cost is in docs/benchmarks.md). Degrading and store failures take the general path.
+   * In-process stores decide synchronously: the whole guard then runs without a promise (its cost
+   * is in docs/benchmarks.md). Degrading, limits no call can meet and store failures take the
+   * general path (`null`).
    */
   function beforeSync(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | null {
-    const limits = tiers[ctx.principal.tier ?? 'default'] ?? tiers.default;
-    if (limits === undefined) return undefined;
-    let r: ReturnType<typeof chargeSync>;
+    const limits = limitsOf(ctx);
+    const weight = reserveWeight(ctx.maxDisclosure);
+    const p = plan(limits, ctx.queries, weight, 1);
+    if (neverFits(p.checks) !== -1 || neverFits(p.global) !== -1) return null;
+    let r: Charge;
     try {
-      r = chargeSync(store, ctx.principal.hash, limits, ctx.queries, weights.raw);
+      r = chargeSync(store, ctx.principal.hash, p);
     } catch (err) {
-      if (err instanceof StoreError) return null; // let the general path apply the failure policy
+      if (err instanceof StoreError) return null;
       throw err;
     }
-    if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName);
-    ctx.state.set(KEY, {
-      store,
-      scope: ctx.principal.hash,
-      checks: r.checks,
-      global: r.global,
-      rows: ctx.queries,
-      weight: weights.raw,
-      degraded: false,
-    } satisfies Reservation);
-    return headersOn
-      ? {
-          action: 'allow',
-          headers: rateLimitHeaders(r.global.length > 0 ? [...r.checks, ...r.global] : r.checks, r.states, policies, ctx.principal.tier ?? 'default'),
-        }
-      : undefined;
+    if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName, weight);
+    const tier = ctx.principal.tier ?? 'default';
+    return allowed(ctx, { store, scope: ctx.principal.hash, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded: false }, r.states, tier);
   }
 
   function before(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> {
@@ -200,60 +281,59 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
   }
 
   async function decide(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
-    const limits = tiers[ctx.principal.tier ?? 'default'] ?? tiers.default;
-    if (limits === undefined) return undefined;
+    const limits = limitsOf(ctx);
     const scope = ctx.principal.hash;
     let s: BudgetStore = store;
     let divideBy = 1;
     let note: GuardVerdict<unknown> | undefined;
-    const attempt = async (weight: number) => {
+    /** One decision at `weight`, on the store or, once it has failed, as the failure policy says. */
+    const attempt = async (weight: number): Promise<Outcome> => {
+      const p = plan(limits, ctx.queries, weight, divideBy);
+      const too = exceeds(p);
+      if (too !== undefined) return too;
       try {
-        return await charge(s, scope, limits, ctx.queries, weight, divideBy);
+        return await charge(s, scope, p);
       } catch (err) {
         if (!(err instanceof StoreError) || s === fallback) throw err;
         if (onStoreError === 'deny') throw new StoreDown();
         if (onStoreError === 'allow') {
           note = { action: 'flag', code: 'store_unavailable_open', message: 'budget store unavailable; allowed as configured' };
-          return undefined;
+          return { ok: 'open' };
         }
         s = fallback as BudgetStore;
         divideBy = replicas;
         note = { action: 'flag', code: 'store_fallback', message: `budget store unavailable; local limits ÷ ${replicas}` };
-        return charge(s, scope, limits, ctx.queries, weight, divideBy);
+        const q = plan(limits, ctx.queries, weight, divideBy);
+        return exceeds(q) ?? charge(s, scope, q);
       }
     };
-    let weight = weights.raw;
+    let weight = reserveWeight(ctx.maxDisclosure);
     let r = await attempt(weight);
-    if (r === undefined) return note;
     let degraded = false;
-    if (!r.ok && degrade && r.result.refusedBy !== undefined && r.checks[r.result.refusedBy]?.kind === 'window' && weights.label < weight) {
+    const byQuota = r.ok === 'exceeds' ? r.quota : r.ok === false && r.checks[r.result.refusedBy ?? -1]?.kind === 'window';
+    if (degrade && byQuota && weights.label < weight) {
       weight = weights.label;
-      const again = await attempt(weight);
-      if (again === undefined) return note;
-      r = again;
-      degraded = r.ok;
+      r = await attempt(weight);
+      degraded = r.ok === true;
     }
-    if (!r.ok) return refusal(r.result, r.checks, r.scopeName);
-    const reservation: Reservation = { store: s, scope, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded };
-    ctx.state.set(KEY, reservation);
-    const headers = headersOn
-      ? rateLimitHeaders([...r.checks, ...r.global], r.states, policies, `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}`)
-      : undefined;
+    if (r.ok === 'open') return note;
+    if (r.ok === 'exceeds') return r.verdict;
+    if (!r.ok) return refusal(r.result, r.checks, r.scopeName, weight);
+    const cacheKey = `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}:${weight}`;
+    const verdict = allowed(ctx, { store: s, scope, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded }, r.states, cacheKey);
+    const headers = verdict?.headers;
     if (degraded) return { action: 'flag', code: 'budget_degraded', message: 'quota spent at full detail; answering with labels only', headers };
     if (note !== undefined) return { ...note, headers } as GuardVerdict<unknown>;
-    return headers === undefined ? undefined : { action: 'allow', headers };
+    return verdict;
   }
 
   return {
     name: 'budget',
-    /** Refunds to a remote store that failed (the caller stayed charged). */
     stats: {
       get failedRefunds() {
         return failedRefunds;
       },
     },
-    mode: o.mode,
-    onError: o.onError,
     beforeInference: before,
     // Only a degrading budget changes outputs; without it there is no hook to run.
     ...(degrade && {
@@ -265,15 +345,15 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
           code: 'output_label',
           message: 'labels only: full-detail quota spent',
           value: ctx.output.map((p) => ({ label: p.label })),
-          outputForm: 'label',
+          disclosure: { kind: 'label' },
         };
       },
     }),
     settle(ctx, { released }) {
       const r = ctx.state.get(KEY) as Reservation | undefined;
       if (r === undefined) return undefined;
-      // What stays charged: the weight of what left, or nothing when nothing left.
-      const kept = released ? r.rows * (weights[ctx.outputForm] ?? r.weight) : 0;
+      // What stays charged: the weight of what left (never more than was reserved), or nothing.
+      const kept = released ? r.rows * Math.min(r.weight, weights[ctx.disclosure.kind]) : 0;
       const back = Math.max(0, r.rows * r.weight - kept);
       const hasSlot = r.checks.some((c) => c.kind === 'concurrency');
       if (back === 0 && !hasSlot) return undefined;
@@ -287,8 +367,8 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
       // A remote store: the answer does not wait for the refund (one round trip less per call).
       // A refund that fails leaves the caller charged (never over-admits) and is counted.
       const refunds = async () => {
-        if (mine.length > 0) await withTimeout(r.store.refund(r.scope, mine));
-        if (theirs.length > 0) await withTimeout(r.store.refund('global', theirs));
+        if (mine.length > 0) await timed(r.store.refund(r.scope, mine));
+        if (theirs.length > 0) await timed(r.store.refund('global', theirs));
       };
       refunds().catch(() => {
         failedRefunds++;
@@ -297,6 +377,3 @@ export function budget(options: BudgetOptions): Guard<unknown, Prediction[]> & {
     },
   };
 }
-
-export type { BudgetPolicyOptions, GlobalLimits, PeriodName, TierLimits } from './schema.js';
-export { budgetPolicySchema } from './schema.js';

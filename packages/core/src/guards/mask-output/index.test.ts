@@ -37,7 +37,7 @@ describe('mask-output', () => {
       .wrap(() => [toPred([0.2, 0.8])])
       .run([[0]], { principal: 'p' });
     expect(r.output).toEqual([{ label: 1 }]);
-    expect(r.outputForm).toBe('label');
+    expect(r.disclosure).toEqual({ kind: 'label' });
   });
 
   it('top-k: keeps the k highest, zeroes the rest', async () => {

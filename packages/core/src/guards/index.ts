@@ -1,0 +1,9 @@
+/**
+ * The built-in guards: the one list policies resolve `use:` against. Adding a guard is a folder
+ * under guards/ exporting one `defineGuard(...)`, and one line here.
+ */
+import { budget } from './budget/index.js';
+import type { GuardDefinition } from './define.js';
+import { maskOutput } from './mask-output/index.js';
+
+export const builtinGuards: readonly GuardDefinition[] = Object.freeze([maskOutput as GuardDefinition, budget as GuardDefinition]);

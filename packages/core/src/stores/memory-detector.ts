@@ -1,0 +1,162 @@
+/**
+ * Detector state in process: the `DetectorStore` half of MemoryStore. Every update is one
+ * synchronous critical section. Memory is bounded by key count and by an estimate of bytes held;
+ * the cost of one update is bounded too: each update sweeps at most `SWEEP` of the oldest keys for
+ * expiry (keys are kept in order of last update), never the whole map. Live state is never
+ * evicted to make room (that would let a flood of new callers wipe an attacker's history): when
+ * full, an update that needs new keys is refused with a StoreError and the detector's failure
+ * policy applies.
+ */
+import { DECAY_HALF_LIVES_KEPT, type DetectorOp, type DetectorResult, decayed, detectorOpProblem } from './detector.js';
+import { StoreError } from './types.js';
+
+interface Slot {
+  kind: DetectorOp['kind'];
+  expiresAt: number;
+  bytes: number;
+  value: number;
+  at: number;
+  list: string[] | undefined;
+  /** remember: member → time added, in order of addition. */
+  set: Map<string, number> | undefined;
+}
+
+/** Keys examined for expiry per update. */
+const SWEEP = 8;
+const SLOT_BYTES = 96;
+const ITEM_BYTES = 40;
+const itemBytes = (x: string) => ITEM_BYTES + 2 * x.length;
+
+export interface DetectorMemoryOptions {
+  readonly maxKeys: number;
+  readonly maxBytes: number;
+}
+
+export class DetectorMemory {
+  readonly #slots = new Map<string, Slot>();
+  #bytes = 0;
+  readonly #maxKeys: number;
+  readonly #maxBytes: number;
+
+  constructor(options: DetectorMemoryOptions) {
+    this.#maxKeys = options.maxKeys;
+    this.#maxBytes = options.maxBytes;
+  }
+
+  get size(): number {
+    return this.#slots.size;
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  update(scope: string, ops: readonly DetectorOp[], nowMs: number): DetectorResult[] {
+    const problem = detectorOpProblem(ops);
+    if (problem !== undefined) throw new StoreError(`detector update refused: ${problem}`);
+    this.#sweep(nowMs, SWEEP);
+    // Room first, so that either every op applies or none does.
+    let fresh = 0;
+    let growth = 0;
+    for (const op of ops) {
+      const s = this.#slots.get(`${scope}\u0000${op.key}`);
+      if (s === undefined || s.expiresAt <= nowMs) {
+        fresh++;
+        growth += SLOT_BYTES;
+      }
+      if (op.kind === 'append') for (const x of op.items) growth += itemBytes(x);
+      else if (op.kind === 'remember') for (const x of op.members) growth += itemBytes(x);
+    }
+    // Growth is counted before trimming (an upper bound), for known keys too: the byte bound holds.
+    if (this.#slots.size + fresh > this.#maxKeys || this.#bytes + growth > this.#maxBytes) {
+      this.#sweep(nowMs, SWEEP * 8);
+      if (this.#slots.size + fresh > this.#maxKeys || this.#bytes + growth > this.#maxBytes)
+        throw new StoreError(`memory detector store is full (${this.#slots.size} keys, ~${this.#bytes} bytes)`);
+    }
+    const out: DetectorResult[] = [];
+    for (const op of ops) out.push(this.#apply(`${scope}\u0000${op.key}`, op, nowMs));
+    return out;
+  }
+
+  #slot(key: string, kind: DetectorOp['kind'], nowMs: number): Slot {
+    let s = this.#slots.get(key);
+    if (s !== undefined && (s.expiresAt <= nowMs || s.kind !== kind)) {
+      this.#drop(key, s);
+      s = undefined;
+    }
+    if (s === undefined) {
+      s = { kind, expiresAt: nowMs, bytes: SLOT_BYTES, value: 0, at: nowMs, list: undefined, set: undefined };
+      this.#bytes += SLOT_BYTES;
+    } else this.#slots.delete(key); // re-inserted below: the map stays in order of last update
+    this.#slots.set(key, s);
+    return s;
+  }
+
+  #apply(key: string, op: DetectorOp, nowMs: number): DetectorResult {
+    const s = this.#slot(key, op.kind, nowMs);
+    if (op.kind === 'decay') {
+      s.value = decayed(s.value, s.at, nowMs, op.halfLifeMs) + op.add;
+      s.at = nowMs;
+      s.expiresAt = nowMs + DECAY_HALF_LIVES_KEPT * op.halfLifeMs;
+      return { kind: 'decay', value: s.value };
+    }
+    if (op.kind === 'append') {
+      if (s.list === undefined) s.list = [];
+      const list = s.list;
+      const before = list.slice();
+      for (const x of op.items) {
+        list.push(x);
+        this.#grow(s, itemBytes(x));
+      }
+      if (list.length > op.max) for (const x of list.splice(0, list.length - op.max)) this.#grow(s, -itemBytes(x));
+      s.expiresAt = nowMs + op.ttlMs;
+      return { kind: 'append', before };
+    }
+    if (s.set === undefined) s.set = new Map();
+    const set = s.set;
+    // Members older than the ttl are forgotten, oldest first (the map is in order of addition).
+    for (const [m, t] of set) {
+      if (nowMs - t < op.ttlMs) break;
+      set.delete(m);
+      this.#grow(s, -itemBytes(m));
+    }
+    const seen = op.members.map((m) => {
+      const t = set.get(m);
+      if (t !== undefined) {
+        set.delete(m);
+        this.#grow(s, -itemBytes(m));
+      }
+      return t !== undefined && nowMs - t < op.ttlMs;
+    });
+    for (const m of op.members) {
+      if (set.has(m)) continue;
+      set.set(m, nowMs);
+      this.#grow(s, itemBytes(m));
+    }
+    for (const [m] of set) {
+      if (set.size <= op.max) break;
+      set.delete(m);
+      this.#grow(s, -itemBytes(m));
+    }
+    s.expiresAt = nowMs + op.ttlMs;
+    return { kind: 'remember', seen };
+  }
+
+  #grow(s: Slot, by: number): void {
+    s.bytes += by;
+    this.#bytes += by;
+  }
+
+  #drop(key: string, s: Slot): void {
+    this.#slots.delete(key);
+    this.#bytes -= s.bytes;
+  }
+
+  /** Drops expired keys among the `n` least recently updated. */
+  #sweep(nowMs: number, n: number): void {
+    let i = 0;
+    for (const [key, s] of this.#slots) {
+      if (i++ >= n) break;
+      if (s.expiresAt <= nowMs) this.#drop(key, s);
+    }
+  }
+}
