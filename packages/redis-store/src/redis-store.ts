@@ -12,6 +12,8 @@
 import { createHash } from 'node:crypto';
 import {
   type BudgetStore,
+  ConfigError,
+  type ConfigIssueInput,
   type ConsumeResult,
   type DetectorOp,
   type DetectorResult,
@@ -46,10 +48,15 @@ export class RedisStore implements BudgetStore, DetectorStore {
   readonly #prefix: string;
 
   constructor(options: RedisStoreOptions) {
-    if (typeof options?.client?.evalsha !== 'function') throw new TypeError('RedisStore: "client" must be an ioredis client (Redis or Cluster)');
+    const issues: ConfigIssueInput[] = [];
+    if (typeof options?.client?.evalsha !== 'function')
+      issues.push({ path: 'client', rule: 'must be an ioredis client (Redis or Cluster)', received: typeof options?.client });
+    const prefix = options?.prefix ?? 'bulwark:';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix))
+      issues.push({ path: 'prefix', rule: 'must be a string without { or }', received: JSON.stringify(prefix).slice(0, 60) });
+    if (issues.length > 0) throw new ConfigError(issues, 'RedisStore options');
     this.#client = options.client;
-    this.#prefix = options.prefix ?? 'bulwark:';
-    if (/[{}]/.test(this.#prefix)) throw new RangeError(`RedisStore: "prefix" must not contain { or } (received ${JSON.stringify(this.#prefix)})`);
+    this.#prefix = prefix;
   }
 
   /** The full key of a check: one hash tag per scope. */
