@@ -65,7 +65,7 @@ describe('RedisStore', () => {
   it('refuses scopes that are not hashes, so no caller shapes a key', async () => {
     await expect(made.store.consume('{evil}:x', [{ key: 'q', kind: 'total', limit: 1, cost: 1 }])).rejects.toMatchObject({ name: 'StoreError' });
     await expect(made.store.update('{evil}:x', [{ kind: 'decay', key: 'r', add: 1, halfLifeMs: 1000 }])).rejects.toMatchObject({ name: 'StoreError' });
-    expect(() => new RedisStore({ client: made.client, prefix: 'a{b}' })).toThrow(/must not contain/);
+    expect(() => new RedisStore({ client: made.client, prefix: 'a{b}' })).toThrow(/prefix: must be a string without { or }/);
   });
 });
 
