@@ -13,6 +13,11 @@ import { adapterServer, SERVER_KINDS, type ServerKind, serveServer, type TestSer
 const ROW = fraudData().test.x[0] as number[];
 const KEY = 'sk_test_conformance_0123456789';
 const KEY_SHA = createHash('sha256').update(KEY).digest('hex');
+/** Listed keys for the budget suites: only listed keys are identities (an unlisted key is a claim). */
+const BUDGET_KEYS = ['budget-conformance', 'someone-else', 'quota-arithmetic', 'burst-arithmetic'].map((k) => ({
+  name: k,
+  sha256: createHash('sha256').update(k).digest('hex'),
+}));
 
 const throttle: Guard = {
   name: 'throttle-marker',
@@ -155,9 +160,16 @@ describe.each(SERVER_KINDS)('%s with a budget', (kind) => {
   const tiers = { default: { rate: { limit: 100, per: 'minute' as const, burst: 100 }, quotas: [{ limit: 12, per: 'day' as const }] } };
   beforeAll(async () => {
     if (kind === 'express-adapter' || kind === 'hono-adapter') {
-      server = await adapterServer(kind === 'express-adapter' ? 'express' : 'hono', { guards: [budget({ store: new MemoryStore(), tiers })] });
+      server = await adapterServer(kind === 'express-adapter' ? 'express' : 'hono', {
+        guards: [budget({ store: new MemoryStore(), tiers })],
+        endpoint: { apiKeys: BUDGET_KEYS },
+      });
     } else {
-      server = await serveServer(kind === 'serve-express' ? 'express' : 'hono', { version: 1, guards: [{ use: 'budget', with: { tiers } }] });
+      server = await serveServer(kind === 'serve-express' ? 'express' : 'hono', {
+        version: 1,
+        auth: { apiKeys: BUDGET_KEYS },
+        guards: [{ use: 'budget', with: { tiers } }],
+      });
     }
   });
   afterAll(() => server?.close());
@@ -187,10 +199,12 @@ describe.each(SERVER_KINDS)('%s with a budget and rounded answers', (kind) => {
     if (kind === 'express-adapter' || kind === 'hono-adapter') {
       server = await adapterServer(kind === 'express-adapter' ? 'express' : 'hono', {
         guards: [budget({ store: new MemoryStore(), tiers }), maskOutput({ form: 'rounded' })],
+        endpoint: { apiKeys: BUDGET_KEYS },
       });
     } else {
       server = await serveServer(kind === 'serve-express' ? 'express' : 'hono', {
         version: 1,
+        auth: { apiKeys: BUDGET_KEYS },
         guards: [
           { use: 'budget', with: { tiers } },
           { use: 'mask-output', with: { form: 'rounded' } },

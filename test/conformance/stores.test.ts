@@ -88,7 +88,9 @@ describe('RedisStore on a Redis Cluster', () => {
 });
 
 describe('MemoryStore bounds', () => {
-  it('never evicts a live caller: refuses new callers when full, and frees expired windows', async () => {
+  const quota = { key: 'q', kind: 'window' as const, limit: 3, periodMs: 60_000, cost: 1 };
+
+  it('never evicts a live caller; without an overflow bucket (the privacy ledger) a full store refuses new callers', async () => {
     let now = 1_000_000;
     const store = new MemoryStore({ maxKeys: 3, now: () => now });
     const check = { key: 'q', kind: 'window' as const, limit: 1, periodMs: 1000, cost: 1 };
@@ -98,6 +100,38 @@ describe('MemoryStore bounds', () => {
     now += 1000; // windows passed: their entries can go
     expect((await store.consume('d', [check])).allowed).toBe(true);
     expect(store.size).toBeLessThanOrEqual(3);
+  });
+
+  it('when full, charges new callers to their overflow bucket with the same limits: no lockout of others, no escape', () => {
+    const store = new MemoryStore({ maxKeys: 100, overflowKeys: 10 });
+    for (let i = 0; i < 100; i++) store.consumeSync(`known${i}`, [quota]);
+    // A flood of new identities from one group: together they get the limit, not the limit each.
+    let flood = 0;
+    for (let i = 0; i < 50; i++) if (store.consumeSync(`minted${i}`, [quota], { overflowScope: 'ip:198.51.0.0/16' }).allowed) flood++;
+    expect(flood).toBe(3);
+    // A new caller from elsewhere has its own bucket; known callers keep their own counters.
+    const other = store.consumeSync('newcomer', [quota], { overflowScope: 'ip:203.0.0.0/16' });
+    expect(other).toMatchObject({ allowed: true, scope: 'overflow:ip:203.0.0.0/16' });
+    expect(store.consumeSync('known7', [quota]).states[0]?.remaining).toBe(1);
+    // When even the overflow region is full, the last bucket takes the call (never a refusal for being full).
+    for (let i = 0; i < 20; i++) store.consumeSync(`g${i}`, [quota], { overflowScope: `ip:10.${i}.0.0/16` });
+    const last = store.consumeSync('late', [quota], { overflowScope: 'ip:192.0.0.0/16' });
+    expect(last.scope).toBe('overflow:*');
+    expect(store.budgetState.overflowKeys).toBeLessThanOrEqual(11);
+  });
+
+  it('costs a bounded number of sweeps per decision however full it is (no purge of the whole store)', () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ maxKeys: 20_000, now: () => now });
+    for (let i = 0; i < 20_000; i++) store.consumeSync(`c${i}`, [quota]);
+    const before = store.budgetState.swept;
+    for (let i = 0; i < 1000; i++) store.consumeSync(`n${i}`, [quota], { overflowScope: 'ip:x' });
+    // At most 4 per call, plus 64 when full (each new caller finds the store full).
+    expect((store.budgetState.swept - before) / 1000).toBeLessThanOrEqual(4 + 64 * 2);
+    now += 60_000; // everything expired: the rotating sweep frees room without a full pass
+    let admitted = 0;
+    for (let i = 0; i < 2000; i++) if (store.consumeSync(`later${i}`, [quota], { overflowScope: 'ip:y' }).scope === undefined) admitted++;
+    expect(admitted).toBeGreaterThan(1000);
   });
 
   it('bounds detector state by keys and bytes, frees expired keys a few at a time, and never evicts live state', async () => {

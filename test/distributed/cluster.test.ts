@@ -27,14 +27,16 @@ afterAll(async () => {
 const checks = [
   { key: 'rate', kind: 'gcra' as const, limit: 1000, burst: 1000, periodMs: 60_000, cost: 1 },
   { key: 'quota:day', kind: 'window' as const, limit: 100, periodMs: 86_400_000, cost: 1 },
-  { key: 'inflight', kind: 'concurrency' as const, limit: 1000, cost: 1 },
 ];
+// A fresh lease per call (a slot each), as the budget guard takes them.
+let leases = 0;
+const withSlot = () => [...checks, { key: 'inflight', kind: 'concurrency' as const, limit: 1000, cost: 1, lease: { id: `l${++leases}`, ttlMs: 60_000 } }];
 
 it("decides a caller's several limits in one script on one slot, exactly, with callers spread over the nodes", async () => {
   const hasher = new PrincipalHasher('cluster-test-secret-0123456789');
   const scopes = Array.from({ length: 30 }, (_, i) => hasher.hash('api-key', `caller-${i}`));
   for (const scope of scopes) {
-    const results = await Promise.all(Array.from({ length: 300 }, () => store.consume(scope, checks)));
+    const results = await Promise.all(Array.from({ length: 300 }, () => store.consume(scope, withSlot())));
     expect(results.filter((r) => r.allowed)).toHaveLength(100);
     expect(results.find((r) => !r.allowed)?.refusedBy).toBe(1);
   }
@@ -43,14 +45,14 @@ it("decides a caller's several limits in one script on one slot, exactly, with c
   expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
   expect(perNode.reduce((a, b) => a + b, 0)).toBe(scopes.length * 3);
   // The global scope is one more slot.
-  expect((await store.consume('global', checks)).allowed).toBe(true);
+  expect((await store.consume('global', withSlot())).allowed).toBe(true);
 });
 
 it('gets its script back on a node that forgot it', async () => {
   const scope = new PrincipalHasher('cluster-test-secret-0123456789').hash('api-key', 'flush');
-  expect((await store.consume(scope, checks)).allowed).toBe(true);
+  expect((await store.consume(scope, withSlot())).allowed).toBe(true);
   await Promise.all(client.nodes('master').map((n) => n.script('FLUSH')));
-  const r = await store.consume(scope, checks);
+  const r = await store.consume(scope, withSlot());
   expect(r.allowed).toBe(true);
   expect(r.states[1]?.remaining).toBe(98);
 });

@@ -3,6 +3,7 @@
  * receiver for its spans and metrics, SIGTERM with a request in flight.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,7 +49,12 @@ async function until<T>(fn: () => T | undefined, ms = 20_000): Promise<T> {
 describe('bulwark serve (CLI process)', () => {
   it('exports spans and metrics to an OTLP/HTTP receiver, without raw inputs or keys', async () => {
     const otlp = await otlpReceiver();
-    const cli = await startCli(['--model', modelPath('fraud'), '--otlp', otlp.url]);
+    // The key is listed (by sha256), so it is the caller's identity; it must still never be exported.
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-otlp-'));
+    const policy = join(dir, 'policy.json');
+    const sha = createHash('sha256').update('sk_live_key_in_header').digest('hex');
+    writeFileSync(policy, JSON.stringify({ version: 1, auth: { apiKeys: [{ name: 'otlp-test', sha256: sha }] } }));
+    const cli = await startCli(['--model', modelPath('fraud'), '--otlp', otlp.url, '--policy', policy]);
     try {
       expect((await postJson(`${cli.url}/v1/predict`, { inputs: [ROW, ROW] }, { 'x-api-key': 'sk_live_key_in_header' })).status).toBe(200);
       const span = await until(() =>

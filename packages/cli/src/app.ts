@@ -7,7 +7,15 @@
  *   anything else     404 not_found / 405 method_not_allowed, as JSON errors
  */
 import type { RequestListener } from 'node:http';
-import { BulwarkError, type EndpointOptions, type EndpointResponse, errorResponse, type PredictGuarded } from '@bulwark/core';
+import {
+  BulwarkError,
+  createPrincipalResolver,
+  type EndpointOptions,
+  type EndpointResponse,
+  errorResponse,
+  type PredictGuarded,
+  type RequestIdentity,
+} from '@bulwark/core';
 import * as bulwarkExpress from '@bulwark/express';
 import * as bulwarkHono from '@bulwark/hono';
 import { getRequestListener } from '@hono/node-server';
@@ -19,8 +27,21 @@ export type Framework = 'express' | 'hono';
 export interface AppOptions {
   readonly guarded: PredictGuarded;
   readonly endpoint: EndpointOptions;
-  /** Served at GET /v1/model. */
+  /** Served at GET /v1/model, to callers predict would accept (same auth). */
   readonly modelDescription: unknown;
+}
+
+/** GET /v1/model: the same authentication as predict (a listed key when keys are required). */
+function describeModel(o: AppOptions): (req: RequestIdentity) => EndpointResponse {
+  const resolve = o.endpoint.resolvePrincipal ?? createPrincipalResolver(o.endpoint);
+  return (req) => {
+    try {
+      resolve(req);
+    } catch (err) {
+      return errorResponse(err);
+    }
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: o.modelDescription };
+  };
 }
 
 const ROUTES: Record<string, string> = { '/v1/predict': 'POST', '/healthz': 'GET', '/v1/model': 'GET' };
@@ -39,7 +60,11 @@ export function expressApp(o: AppOptions): RequestListener {
   app.set('env', 'production'); // no stack traces in Express's own error pages
   app.post('/v1/predict', bulwarkExpress.predictHandler(o.guarded, o.endpoint));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/v1/model', (_req, res) => void res.json(o.modelDescription));
+  const model = describeModel(o);
+  app.get('/v1/model', (req, res) => {
+    const r = model({ header: (n) => req.get(n), remoteAddress: req.socket.remoteAddress });
+    res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+  });
   app.use((req, res) => {
     const r = unmatched(req.method, req.path);
     res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
@@ -55,7 +80,12 @@ export function honoApp(o: AppOptions): RequestListener {
   const app = new Hono();
   app.post('/v1/predict', bulwarkHono.predictHandler(o.guarded, o.endpoint));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/v1/model', (c) => c.json(o.modelDescription as object));
+  const model = describeModel(o);
+  app.get('/v1/model', (c) => {
+    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+    const r = model({ header: (n) => c.req.header(n), remoteAddress: incoming?.socket?.remoteAddress });
+    return c.body(JSON.stringify(r.body), r.status as 200, r.headers);
+  });
   app.notFound((c) => {
     const r = unmatched(c.req.method, c.req.path);
     return c.body(JSON.stringify(r.body), r.status as 404, r.headers);

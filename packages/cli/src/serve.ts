@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ConfigError,
   createBulwark,
   type Decision,
   type DecisionInfo,
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly baseDir?: string | undefined;
   /** Warnings and start-up notes (default: process warnings). */
   readonly logger?: Logger | undefined;
+  /** Node server timeouts, ms (defaults: headers 10 s, request 30 s, keep-alive 5 s). */
+  readonly timeouts?: { readonly headersTimeout?: number; readonly requestTimeout?: number; readonly keepAliveTimeout?: number } | undefined;
   readonly port?: number | undefined;
   readonly host?: string | undefined;
   readonly framework?: Framework | undefined;
@@ -50,11 +53,48 @@ export interface RunningServer {
 }
 
 /** Node's defaults are for servers behind a proxy; these hold without one (slowloris, CVE-2018-12122). */
-const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 };
+const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
+const MAX_HEADER_SIZE = 16_384;
+
+/** Start-up warnings about who the server believes callers are. */
+function warnAboutIdentity(policy: Policy, logger: Logger): void {
+  const budgets = (policy.guards ?? []).some((g) => g.use === 'budget');
+  if (budgets && (policy.auth?.apiKeys ?? []).length === 0) {
+    logger.warn(
+      'budgets key callers by address (no API keys are listed, so presented keys are ignored): clients behind one address share a budget, and IPv6 clients are keyed by /56',
+      { code: 'BULWARK_ADDRESS_IDENTITY' },
+    );
+  }
+  const proxies = policy.principal?.trustedProxies;
+  if (typeof proxies === 'number' && proxies > 0) {
+    logger.warn(
+      `X-Forwarded-For is trusted for ${proxies} proxy hop(s): a client that reaches the server directly can claim any address; list the proxies' address ranges instead (principal.trustedProxies: ['10.0.0.0/8'])`,
+      { code: 'BULWARK_TRUSTED_PROXY_COUNT' },
+    );
+  }
+}
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const policy: Policy =
     typeof options.policy === 'string' ? await loadPolicy(options.policy) : await resolvePolicy(options.policy ?? { version: 1 }, { baseDir: options.baseDir });
+  const logger = options.logger ?? processLogger;
+  // Caller hashes are the store keys: a per-process random secret would reset every shared budget
+  // (and privacy ledger) at each restart, and give each replica its own count of a caller.
+  const shared = Object.entries(policy.stores ?? {}).filter(([, spec]) => spec.type !== 'memory');
+  if (shared.length > 0 && options.principalSecret === undefined) {
+    throw new ConfigError(
+      [
+        {
+          code: 'missing_key',
+          path: 'BULWARK_PRINCIPAL_SECRET',
+          rule: `is required with a shared store (${shared.map(([n]) => n).join(', ')}): without it caller hashes change at every restart, resetting the budgets it holds. Set it to the same 32+ random bytes on every replica`,
+          received: 'unset',
+        },
+      ],
+      'bulwark serve',
+    );
+  }
+  warnAboutIdentity(policy, logger);
   // Redis clients fail fast while Redis is down (the budget guard's failure policy decides) and
   // reconnect on their own.
   const stores = storesFromPolicy(policy, {
@@ -73,7 +113,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // shape (a profile of 30 features on a 64-feature model is a configuration error, not a runtime one).
   let guards: ReturnType<typeof guardsFromPolicy>;
   try {
-    guards = guardsFromPolicy(policy, { model: model.descriptor, stores, logger: options.logger ?? processLogger });
+    guards = guardsFromPolicy(policy, { model: model.descriptor, stores, logger });
   } catch (err) {
     await model.close();
     await Promise.allSettled(Object.values(stores).map((st) => st.close?.()));
@@ -95,7 +135,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       requireApiKey: policy.auth?.requireApiKey,
       ipv6Subnet: policy.principal?.ipv6Subnet,
       trustedProxies: policy.principal?.trustedProxies,
-      limits: { ...policy.limits, maxRows: Math.min(policy.limits?.maxRows ?? 1024, 1024) },
+      limits: {
+        maxBodyBytes: policy.limits?.maxBodyBytes,
+        maxDepth: policy.limits?.maxDepth,
+        maxElements: policy.limits?.maxElements,
+        maxRows: Math.min(policy.limits?.maxRows ?? 1024, 1024),
+      },
+      refusedRequests: policy.limits?.refusedRequests,
     },
     modelDescription: {
       name: model.descriptor.name,
@@ -106,13 +152,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       features: model.info.features,
       classes: model.info.classes,
       scores: model.info.scores,
-      guards: bulwark.guards,
-      mode: bulwark.mode,
     },
   };
   const listener = (options.framework ?? 'hono') === 'express' ? expressApp(app) : honoApp(app);
-  const server = createServer(SERVER_TIMEOUTS, listener);
-  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      ...timeouts,
+      maxHeaderSize: MAX_HEADER_SIZE,
+      // Node checks header and request timeouts every 30 s by default, so they fire up to 30 s
+      // late; checking every second (or faster for shorter timeouts) makes them hold.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(Math.min(timeouts.headersTimeout, timeouts.requestTimeout) / 4))),
+    },
+    listener,
+  );
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

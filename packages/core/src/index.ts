@@ -49,6 +49,7 @@ export {
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export {
+  clip,
   createPredictEndpoint,
   type EndpointOptions,
   type EndpointRequest,
@@ -60,7 +61,7 @@ export {
 } from './http/endpoint.js';
 export { DEFAULT_LIMITS, type HttpLimits } from './http/limits.js';
 export { parsePredictBody } from './http/predict-body.js';
-export { readNodeBody, readWebBody } from './http/read-body.js';
+export { LINGER_BYTES, linger, readNodeBody, readWebBody } from './http/read-body.js';
 export {
   type ApiKeyEntry,
   createPrincipalResolver,

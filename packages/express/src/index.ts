@@ -11,6 +11,7 @@ import {
   type GuardedFunction,
   type GuardedResult,
   isBulwarkError,
+  linger,
   type PredictGuarded,
   type Principal,
   RequestCallOptions,
@@ -59,6 +60,10 @@ class ExpressRequest implements EndpointRequest {
 
   readBody(max: number): Promise<Uint8Array> {
     return readNodeBody(this.req, max);
+  }
+
+  discardBody(): Promise<boolean> {
+    return linger(this.req);
   }
 
   /** Made on first use: most predict functions never look at it. */

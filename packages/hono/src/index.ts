@@ -13,6 +13,7 @@ import {
   type GuardedFunction,
   type GuardedResult,
   isBulwarkError,
+  linger,
   type PredictGuarded,
   type Principal,
   RequestCallOptions,
@@ -76,6 +77,10 @@ class HonoRequest implements EndpointRequest {
 
   readBody(max: number): Promise<Uint8Array> {
     return this.#incoming === undefined ? readWebBody(this.#c.req.raw.body, max) : readNodeBody(this.#incoming, max);
+  }
+
+  discardBody(): Promise<boolean> {
+    return this.#incoming === undefined ? Promise.resolve(false) : linger(this.#incoming);
   }
 
   get signal(): AbortSignal {

@@ -40,6 +40,7 @@ export interface RedisStoreOptions {
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const SAFE_SCOPE = /^[A-Za-z0-9_-]{1,64}$/;
+const LEASE_ID = /^[\x21-\x7e]{1,64}$/;
 
 export class RedisStore implements BudgetStore, DetectorStore {
   readonly name = 'redis';
@@ -71,7 +72,10 @@ export class RedisStore implements BudgetStore, DetectorStore {
     const reply = (await this.#run(CONSUME, scope, checks)) as number[];
     const [allowed, refused, retry] = reply;
     const states: LimitState[] = [];
-    for (let i = 0; i < checks.length; i++) states.push({ remaining: Number(reply[3 + 2 * i]), resetMs: Number(reply[4 + 2 * i]) });
+    for (let i = 0; i < checks.length; i++) {
+      const windowStart = Number(reply[5 + 3 * i]);
+      states.push({ remaining: Number(reply[3 + 3 * i]), resetMs: Number(reply[4 + 3 * i]), ...(checks[i]?.kind === 'window' ? { windowStart } : {}) });
+    }
     return { allowed: allowed === 1, refusedBy: refused === 0 ? undefined : Number(refused) - 1, retryAfterMs: Number(retry), states };
   }
 
@@ -117,7 +121,19 @@ export class RedisStore implements BudgetStore, DetectorStore {
       for (const v of [c.limit, c.cost, c.periodMs ?? 1000, c.burst ?? c.limit]) {
         if (!Number.isSafeInteger(v) || v < 0) throw new StoreError(`limits and costs must be integers >= 0 (received ${v})`);
       }
-      args.push(c.kind, c.limit, c.periodMs ?? 1000, c.burst ?? c.limit, c.cost);
+      let a: string | number = '';
+      let b: string | number = '';
+      if (c.kind === 'concurrency') {
+        const l = c.lease;
+        if (l === undefined || !LEASE_ID.test(l.id) || !Number.isSafeInteger(l.ttlMs) || l.ttlMs < 1 || l.ttlMs > 86_400_000)
+          throw new StoreError('concurrency checks need a lease: an id of 1-64 printable characters and ttlMs in [1, 86400000]');
+        a = l.id;
+        b = l.ttlMs;
+      } else if (c.kind === 'window' && c.windowStart !== undefined) {
+        if (!Number.isSafeInteger(c.windowStart)) throw new StoreError('windowStart must be an integer');
+        a = c.windowStart;
+      }
+      args.push(c.kind, c.limit, c.periodMs ?? 1000, c.burst ?? c.limit, c.cost, a, b);
     }
     return this.#eval(script, keys, args);
   }

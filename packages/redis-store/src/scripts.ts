@@ -5,23 +5,27 @@
  * GCRA, units for counters); Lua numbers are doubles, exact up to 2^53 (µs since the epoch fit).
  *
  * KEYS: one per check, all in one hash slot ({scope}).
- * ARGV: per check, five values: kind, limit, period ms, burst, cost.
+ * ARGV: per check, seven values: kind, limit, period ms, burst, cost, a, b, where
+ *   concurrency: a = lease id, b = lease ttl ms (slots are leases in a sorted set, scored by expiry)
+ *   window (refund only): a = start of the window charged ('' for the current one)
+ * A window counter is stored as "<window start>|<units>", so a refund never reaches into a later
+ * window, and a counter left from an earlier window counts as zero.
  */
 
-/** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, then per check: remaining, resetMs } */
+/** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, then per check: remaining, resetMs, windowStart } */
 export const CONSUME = `
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now_ms = math.floor(now_us / 1000)
 local n = #KEYS
-local used, nxt, states = {}, {}, {}
+local nxt, states = {}, {}
 local refused, retry = 0, 0
 for i = 1, n do
-  local b = (i - 1) * 5
+  local b = (i - 1) * 7
   local kind, limit, period, burst, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local ok, remaining, reset
+  local ok, remaining, reset, wstart = false, 0, 0, 0
   if kind == 'gcra' then
+    local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
     local inc1 = math.ceil(period * 1000 / limit)
     local inc = math.ceil(cost * period * 1000 / limit)
     local cap = math.ceil(burst * period * 1000 / limit)
@@ -33,11 +37,28 @@ for i = 1, n do
     reset = math.ceil((after - now_us) / 1000)
     nxt[i] = new_tat
     if not ok and refused == 0 then retry = math.ceil((new_tat - now_us - cap) / 1000) end
+  elseif kind == 'concurrency' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now_ms)
+    local live = redis.call('ZCARD', KEYS[i])
+    local taking = 0
+    if cost > 0 and not redis.call('ZSCORE', KEYS[i], ARGV[b + 6]) then taking = 1 end
+    ok = (live + taking) <= limit
+    remaining = math.max(0, limit - (ok and (live + taking) or live))
+    if not ok and refused == 0 then retry = 0 end
   else
+    local cur = 0
+    local v = redis.call('GET', KEYS[i])
+    if kind == 'window' then
+      wstart = math.floor(now_ms / period) * period
+      if v then
+        local sep = string.find(v, '|', 1, true)
+        if not sep then cur = tonumber(v)
+        elseif tonumber(string.sub(v, 1, sep - 1)) == wstart then cur = tonumber(string.sub(v, sep + 1)) end
+      end
+      reset = wstart + period - now_ms
+    elseif v then cur = tonumber(v) end
     ok = (cur + cost) <= limit
     remaining = math.max(0, limit - (ok and (cur + cost) or cur))
-    reset = 0
-    if kind == 'window' then reset = (math.floor(now_ms / period) + 1) * period - now_ms end
     nxt[i] = cur + cost
     if not ok and refused == 0 then
       if kind == 'window' and cost <= limit then retry = reset else retry = 0 end
@@ -46,6 +67,7 @@ for i = 1, n do
   if not ok and refused == 0 then refused = i end
   states[#states + 1] = remaining
   states[#states + 1] = reset
+  states[#states + 1] = wstart
 end
 if refused > 0 then
   local out = {0, refused, retry}
@@ -53,18 +75,20 @@ if refused > 0 then
   return out
 end
 for i = 1, n do
-  local b = (i - 1) * 5
+  local b = (i - 1) * 7
   local kind, period, cost = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
   if kind == 'gcra' then
     redis.call('SET', KEYS[i], string.format('%.0f', nxt[i]), 'PX', math.max(1, math.ceil((nxt[i] - now_us) / 1000)))
   elseif kind == 'window' then
-    if redis.call('INCRBY', KEYS[i], cost) == cost then
-      redis.call('PEXPIREAT', KEYS[i], (math.floor(now_ms / period) + 1) * period)
-    end
+    local wstart = math.floor(now_ms / period) * period
+    redis.call('SET', KEYS[i], wstart .. '|' .. string.format('%.0f', nxt[i]), 'PXAT', wstart + period)
   elseif kind == 'concurrency' then
-    redis.call('INCRBY', KEYS[i], cost)
-    -- A replica that dies holding slots must not hold them forever.
-    redis.call('PEXPIRE', KEYS[i], 300000)
+    if cost > 0 then
+      local ttl = tonumber(ARGV[b + 7])
+      redis.call('ZADD', KEYS[i], now_ms + ttl, ARGV[b + 6])
+      -- The key lives as long as its longest lease; each lease expires on its own (ZREMRANGEBYSCORE).
+      if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+    end
   else
     redis.call('INCRBY', KEYS[i], cost)
   end
@@ -74,23 +98,33 @@ for j = 1, #states do out[#out + 1] = states[j] end
 return out
 `;
 
-/** refund: gives units back, never below zero; GCRA TAT never before now. */
+/** refund: gives units back, never below zero, never into another window; releases leases by id; GCRA TAT never before now. */
 export const REFUND = `
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now_ms = math.floor(now_us / 1000)
 for i = 1, #KEYS do
-  local b = (i - 1) * 5
+  local b = (i - 1) * 7
   local kind, limit, period, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
-  local cur = redis.call('GET', KEYS[i])
-  if cur and cost > 0 then
-    cur = tonumber(cur)
-    if kind == 'gcra' then
-      local tat = math.max(now_us, cur - math.ceil(cost * period * 1000 / limit))
-      redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.max(1, math.ceil((tat - now_us) / 1000)))
-    else
-      local v = math.max(0, cur - cost)
-      -- KEEPTTL: a window keeps its end; totals keep none.
-      redis.call('SET', KEYS[i], v, 'KEEPTTL')
+  if kind == 'concurrency' then
+    redis.call('ZREM', KEYS[i], ARGV[b + 6])
+  else
+    local cur = redis.call('GET', KEYS[i])
+    if cur and cost > 0 then
+      if kind == 'gcra' then
+        local tat = math.max(now_us, tonumber(cur) - math.ceil(cost * period * 1000 / limit))
+        redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.max(1, math.ceil((tat - now_us) / 1000)))
+      elseif kind == 'window' then
+        local wstart = math.floor(now_ms / period) * period
+        if ARGV[b + 6] ~= '' then wstart = tonumber(ARGV[b + 6]) end
+        local sep = string.find(cur, '|', 1, true)
+        if sep and tonumber(string.sub(cur, 1, sep - 1)) == wstart then
+          local v = math.max(0, tonumber(string.sub(cur, sep + 1)) - cost)
+          redis.call('SET', KEYS[i], wstart .. '|' .. string.format('%.0f', v), 'KEEPTTL')
+        end
+      else
+        redis.call('SET', KEYS[i], math.max(0, tonumber(cur) - cost), 'KEEPTTL')
+      end
     end
   end
 end

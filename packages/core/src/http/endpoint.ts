@@ -6,12 +6,16 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { GuardedFunction } from '../bulwark.js';
-import { BulwarkError, isBulwarkError } from '../errors.js';
+import { BulwarkError, ConfigError, isBulwarkError } from '../errors.js';
+import { addressGroup, addressKey } from '../principal/ip.js';
 import type { Principal } from '../principal/principal.js';
+import { MemoryStore } from '../stores/memory.js';
+import type { LimitCheck } from '../stores/types.js';
 import type { Prediction } from '../types.js';
+import { PERIOD_MS, type PeriodName } from '../util/periods.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
 import { parsePredictBody } from './predict-body.js';
-import { payloadTooLarge } from './read-body.js';
+import { LINGER_BYTES, payloadTooLarge } from './read-body.js';
 import { createPrincipalResolver, type PrincipalResolver, type PrincipalResolverOptions, type RequestIdentity } from './resolve-principal.js';
 import { checkParsedJson, parseJsonSafely } from './safe-json.js';
 
@@ -21,6 +25,12 @@ export interface EndpointRequest extends RequestIdentity {
   readBody(maxBytes: number): Promise<Uint8Array>;
   /** A body already parsed by upstream middleware (e.g. express.json()), if any. */
   readonly parsedBody?: unknown;
+  /**
+   * Reads and discards the body (after a refusal), within `LINGER_BYTES`, so a client that writes
+   * its whole body before reading sees the answer; resolves true when the body was read to its end.
+   * Optional: runtimes without a Node stream leave it out.
+   */
+  discardBody?(): Promise<boolean>;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -32,6 +42,12 @@ export interface EndpointResponse {
 
 export interface EndpointOptions extends PrincipalResolverOptions {
   readonly limits?: Partial<HttpLimits> | undefined;
+  /**
+   * Requests refused before the guards (bad JSON, wrong shape, too large, wrong media type, bad
+   * credentials) allowed per caller, per period; past it, the caller's requests are refused with
+   * 429 before their body is read. Counted per process. Default: 100 a minute.
+   */
+  readonly refusedRequests?: { readonly limit: number; readonly per: PeriodName } | undefined;
   /** Replaces the default principal resolution (API key, else client address). */
   readonly resolvePrincipal?: PrincipalResolver | undefined;
 }
@@ -48,19 +64,29 @@ export interface PredictEndpoint {
   handle(req: EndpointRequest): Promise<EndpointResponse>;
 }
 
-/** Maps any error to the response a client may see: a code and a message, never a stack. */
+/** At most `max` characters, printable ASCII only: what an error body may reflect of a request. */
+export function clip(text: string, max: number): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/[<>]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** Maps any error to the response a client may see: a code and a bounded message, never a stack. */
 export function errorResponse(err: unknown): EndpointResponse {
   const e = isBulwarkError(err) ? err : new BulwarkError('internal_error', 'unexpected failure');
   const requestId = e.requestId;
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...e.headers };
   if (e.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(e.retryAfterSeconds)));
   if (requestId !== undefined) headers['x-request-id'] = requestId;
-  // Server-side failures keep their details in telemetry; the client gets the code only.
-  const message = e.isServerError ? `${e.code.replaceAll('_', ' ')}${requestId ? ` (request ${requestId})` : ''}` : e.message;
+  // Server-side failures keep their details in telemetry; the client gets the code only. Messages
+  // and paths may quote the request: they are bounded and stripped of anything but printable ASCII.
+  const message = e.isServerError ? `${e.code.replaceAll('_', ' ')}${requestId ? ` (request ${requestId})` : ''}` : clip(e.message, 300);
   const error: Record<string, string> = { code: e.code, message };
-  if (!e.isServerError && e.path !== undefined) error.path = e.path;
+  if (!e.isServerError && e.path !== undefined) error.path = clip(e.path, 120);
   return { status: e.status, headers, body: { error } };
 }
+
+/** Refusals that count against the caller's refused-requests limit: the request's own fault, found before the guards. */
+const COUNTED = new Set(['invalid_request', 'invalid_input', 'unauthorized', 'payload_too_large', 'unsupported_media_type']);
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
@@ -72,6 +98,13 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
   const limits: HttpLimits = Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(options.limits ?? {}) });
   const resolve = options.resolvePrincipal ?? createPrincipalResolver(options);
   const hasher = guarded.bulwark.principals;
+  const refusals = refusalLimiter(options.refusedRequests ?? { limit: 100, per: 'minute' });
+  /** Who a refusal is charged to: the caller when resolved, else its address. */
+  const refusalScope = (req: RequestIdentity, principal: Principal | undefined): { scope: string; group: string } => {
+    if (principal !== undefined) return { scope: principal.hash, group: principal.kind === 'ip' ? `ip:${addressGroup(principal.id)}` : `id:${principal.hash}` };
+    const id = addressKey(req.remoteAddress) ?? 'unknown-address';
+    return { scope: hasher.hash('ip', id), group: `ip:${addressGroup(id)}` };
+  };
 
   const endpoint: PredictEndpoint = {
     limits,
@@ -88,7 +121,9 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       }
       const declared = req.header('content-length');
       if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
-        throw payloadTooLarge(limits.maxBodyBytes);
+        // Far beyond what lingering reads: answer at once and close.
+        const drained = Number(declared) <= limits.maxBodyBytes + LINGER_BYTES && req.discardBody !== undefined ? await req.discardBody() : false;
+        throw payloadTooLarge(limits.maxBodyBytes, drained);
       }
       const bytes = await req.readBody(limits.maxBodyBytes);
       const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -97,8 +132,12 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       return parseJsonSafely(buf.toString('utf8'), limits);
     },
     async handle(req) {
+      let principal: Principal | undefined;
       try {
-        const principal = endpoint.principal(req);
+        principal = endpoint.principal(req);
+        // A caller past its refused-requests limit is refused before its body is read or parsed.
+        const early = refusals.check(refusalScope(req, principal));
+        if (early !== undefined) return errorResponse(early);
         const rows = parsePredictBody(await endpoint.readJson(req), limits);
         const result = await guarded.run(rows, new RequestCallOptions(principal, req));
         const headers: Record<string, string> = {};
@@ -107,6 +146,12 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
         headers['x-request-id'] = result.requestId;
         return { status: 200, headers, body: { predictions: result.output } };
       } catch (err) {
+        if (isBulwarkError(err) && COUNTED.has(err.code) && err.guard === undefined) {
+          const who = refusalScope(req, principal);
+          const over = refusals.check(who);
+          refusals.charge(who);
+          return errorResponse(over ?? err);
+        }
         return errorResponse(err);
       }
     },
@@ -127,6 +172,43 @@ export class RequestCallOptions {
   get signal(): AbortSignal | undefined {
     return this.req.signal;
   }
+}
+
+/**
+ * The refused-requests limit: a GCRA rate per caller in a bounded in-process store (a flood of new
+ * addresses shares overflow buckets by address group rather than filling it). A check costs one
+ * lookup; only refusals are charged.
+ */
+function refusalLimiter(o: { readonly limit: number; readonly per: PeriodName }) {
+  if (!Number.isSafeInteger(o.limit) || o.limit < 1 || !Object.hasOwn(PERIOD_MS, o.per)) {
+    throw new ConfigError(
+      [
+        {
+          path: 'limits.refusedRequests',
+          rule: 'must be { limit: integer >= 1, per: second|minute|hour|day|month }',
+          received: JSON.stringify(o).slice(0, 60),
+        },
+      ],
+      'endpoint options',
+    );
+  }
+  const store = new MemoryStore({ maxKeys: 50_000 });
+  const probe: LimitCheck = { key: 'refused', kind: 'gcra', limit: o.limit, periodMs: PERIOD_MS[o.per], cost: 1 };
+  const peek: LimitCheck = { ...probe, cost: 0 };
+  return {
+    check(who: { scope: string; group: string }): BulwarkError | undefined {
+      const r = store.consumeSync(who.scope, [peek], { overflowScope: who.group });
+      // remaining 0: the next refusal would not fit.
+      if (r.states[0]?.remaining !== 0) return undefined;
+      return new BulwarkError('rate_limited', 'too many refused requests: fix the requests, then retry', {
+        retryAfterSeconds: Math.ceil((r.states[0]?.resetMs ?? 1000) / 1000),
+        headers: { connection: 'close' },
+      });
+    },
+    charge(who: { scope: string; group: string }): void {
+      store.consumeSync(who.scope, [probe], { overflowScope: who.group });
+    },
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -15,7 +15,10 @@ export function parsePredictBody(body: unknown, limits: HttpLimits): number[][] 
     throw invalidRequest('body must be a JSON object {"inputs": [...]}');
   }
   for (const key of Object.keys(body)) {
-    if (key !== 'inputs') throw invalidRequest(`unknown field "${key.length > 40 ? `${key.slice(0, 40)}…` : key}" (expected only "inputs")`, key);
+    if (key !== 'inputs') {
+      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      throw invalidRequest(`unknown field "${shown}" (expected only "inputs")`, shown);
+    }
   }
   const inputs = (body as { inputs?: unknown }).inputs;
   if (inputs === undefined) throw invalidRequest('missing field "inputs"', 'inputs');

@@ -1,16 +1,57 @@
 /**
  * Reads a request body with a byte limit enforced while streaming, so a client that lies in (or
- * omits) Content-Length cannot make the server buffer more than the limit. Past the limit the
- * rest of the body is discarded unread (bounded in time by the server's requestTimeout) and the
- * answer asks to close the connection, so the client can read its 413 and no unread bytes are left
- * on a kept-alive socket.
+ * omits) Content-Length cannot make the server buffer more than the limit.
+ *
+ * Past the limit, the rest of the body is read and discarded, up to `LINGER_BYTES` more (and
+ * within the server's requestTimeout), *then* the 413 goes out: the "lingering close" of mature
+ * servers. Clients that write their whole body before reading (Python's urllib, many SDKs) would
+ * otherwise hit a reset mid-write and never see their answer. A body larger still is cut off: the
+ * 413 goes out at once, the connection closes, and its sender may see a reset.
  */
 import type { Readable } from 'node:stream';
 import { BulwarkError } from '../errors.js';
 
-/** The refusal of a body over the limit; the connection is closed after it (unread bytes). */
-export function payloadTooLarge(max: number): BulwarkError {
-  return new BulwarkError('payload_too_large', `request body exceeds ${max} bytes`, { headers: { connection: 'close' } });
+/** Bytes past the limit the server reads and discards so the client can see its 413. */
+export const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The refusal of a body over the limit. `drained`: the rest of the body was read, so the framing
+ * of the connection is intact; otherwise the connection is closed after the answer.
+ */
+export function payloadTooLarge(max: number, drained = false): BulwarkError {
+  return new BulwarkError('payload_too_large', `request body exceeds ${max} bytes`, drained ? {} : { headers: { connection: 'close' } });
+}
+
+/**
+ * Reads and discards the rest of a body. Resolves `true` once it has ended, `false` as soon as more
+ * than `LINGER_BYTES` were discarded (the caller then answers and closes) or the stream failed.
+ */
+export function linger(stream: Readable): Promise<boolean> {
+  return new Promise((resolve) => {
+    let discarded = 0;
+    if (stream.readableEnded) {
+      resolve(true);
+      return;
+    }
+    const done = (complete: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+      if (!complete) stream.pause();
+      resolve(complete);
+    };
+    const onData = (c: Buffer | string) => {
+      discarded += typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength;
+      if (discarded > LINGER_BYTES) done(false);
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(stream.readableEnded);
+    stream.on('error', () => {}); // the client may reset; nothing to report
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('close', onClose);
+    stream.resume();
+  });
 }
 
 /** Reads a Node stream (IncomingMessage) into one buffer of at most `max` bytes. */
@@ -29,9 +70,8 @@ export function readNodeBody(stream: Readable, max: number): Promise<Uint8Array>
       if (size > max) {
         cleanup();
         chunks.length = 0;
-        stream.on('error', () => {}); // the client may reset once it has its answer
-        stream.resume(); // discard the rest without buffering it
-        reject(payloadTooLarge(max));
+        // Discard the rest without buffering it, then answer.
+        void linger(stream).then((drained) => reject(payloadTooLarge(max, drained)));
         return;
       }
       chunks.push(c);
@@ -63,7 +103,7 @@ export async function readWebBody(stream: ReadableStream<Uint8Array> | null, max
       size += value.byteLength;
       if (size > max) {
         await reader.cancel().catch(() => {});
-        throw payloadTooLarge(max);
+        throw payloadTooLarge(max, false);
       }
       chunks.push(value);
     }

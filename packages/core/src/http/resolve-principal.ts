@@ -1,12 +1,21 @@
 /**
- * Who is calling, from an HTTP request: an API key (`x-api-key`, or `Authorization: Bearer`), else
- * the client address (IPv6 by subnet). Known keys are stored as sha256 digests, so policy files hold
- * no secrets; the principal of a known key is its name, so even the key's hash never leaves the
- * process.
+ * Who is calling, from an HTTP request: a known API key (`x-api-key`, or `Authorization: Bearer`),
+ * else the client address (IPv6 by subnet). What is trusted, and why:
+ *
+ * - A key is an identity only when it is listed (by sha256, so policy files hold no secrets). An
+ *   unlisted key is a claim anyone can make up: with no key list, presented keys are ignored and
+ *   the caller is keyed by its address (otherwise a client would mint a fresh budget per request).
+ * - The socket address is the caller, unless the request came through a trusted proxy: by count
+ *   (`trustedProxies: N`, the Nth `X-Forwarded-For` entry from the right; spoofable when fewer
+ *   proxies are in front than configured) or, safer, by the proxies' address ranges
+ *   (`trustedProxies: ['10.0.0.0/8']`: entries are walked from the right while they come from a
+ *   trusted proxy). An entry that is not an address is refused (400), not pooled into one bucket.
+ *
+ * The principal of a known key is its name, so even the key's hash never leaves the process.
  */
 import { createHash } from 'node:crypto';
 import { BulwarkError, ConfigError } from '../errors.js';
-import { addressKey } from '../principal/ip.js';
+import { type AddressRange, addressKey, forwardedAddress, inRanges, parseRange } from '../principal/ip.js';
 import type { PrincipalInput } from '../principal/principal.js';
 
 export interface ApiKeyEntry {
@@ -18,7 +27,10 @@ export interface ApiKeyEntry {
 }
 
 export interface PrincipalResolverOptions {
-  /** Known keys. When set, a request with an unknown key is refused (401). */
+  /**
+   * Known keys. When set, a request with an unknown key is refused (401). When not set, presented
+   * keys are ignored (an unverified key is a claim, not an identity): callers are keyed by address.
+   */
   readonly apiKeys?: readonly ApiKeyEntry[] | undefined;
   /** Refuse requests without a known key (401). Needs `apiKeys`. Default false. */
   readonly requireApiKey?: boolean | undefined;
@@ -26,9 +38,12 @@ export interface PrincipalResolverOptions {
   readonly ipv6Subnet?: number | undefined;
   /**
    * Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted (default 0:
-   * the socket address is the caller). With N, the Nth address from the right is the caller.
+   * the socket address is the caller). A number N: the Nth address from the right is the caller
+   * (anyone can write the header: only safe when exactly N proxies always sit in front). A list of
+   * address ranges (CIDR): the header is read only from a peer in those ranges, and walked from
+   * the right past every trusted proxy.
    */
-  readonly trustedProxies?: number | undefined;
+  readonly trustedProxies?: number | readonly string[] | undefined;
 }
 
 /** What the resolver needs from a request. */
@@ -58,39 +73,85 @@ function presentedKey(req: RequestIdentity): string | undefined {
 
 export function createPrincipalResolver(options: PrincipalResolverOptions = {}): PrincipalResolver {
   const subnet = options.ipv6Subnet ?? 56;
-  const hops = options.trustedProxies ?? 0;
+  const trusted = options.trustedProxies ?? 0;
+  const issues = [];
   if (options.requireApiKey && (options.apiKeys === undefined || options.apiKeys.length === 0)) {
-    throw new ConfigError([{ path: 'auth.requireApiKey', rule: 'needs auth.apiKeys with at least one key', received: 'true' }], 'principal resolver');
+    issues.push({ path: 'auth.requireApiKey', rule: 'needs auth.apiKeys with at least one key', received: 'true' });
   }
+  const ranges: AddressRange[] = [];
+  if (Array.isArray(trusted)) {
+    trusted.forEach((cidr, i) => {
+      const r = typeof cidr === 'string' ? parseRange(cidr) : undefined;
+      if (r === undefined)
+        issues.push({
+          path: `principal.trustedProxies[${i}]`,
+          rule: 'must be an address range such as 10.0.0.0/8',
+          received: JSON.stringify(cidr)?.slice(0, 60) ?? 'undefined',
+        });
+      else ranges.push(r);
+    });
+  } else if (!Number.isSafeInteger(trusted) || (trusted as number) < 0) {
+    issues.push({ path: 'principal.trustedProxies', rule: 'must be a count >= 0 or a list of address ranges', received: String(trusted) });
+  }
+  if (issues.length > 0) throw new ConfigError(issues, 'principal resolver');
   const known = new Map<string, ApiKeyEntry>();
   for (const k of options.apiKeys ?? []) known.set(k.sha256, k);
   const requireKey = options.requireApiKey === true;
+  const hops = Array.isArray(trusted) ? 0 : (trusted as number);
 
   return function resolvePrincipal(req) {
-    const key = presentedKey(req);
-    if (key !== undefined) {
-      if (key.length > MAX_KEY_LENGTH) throw unauthorized('API key is not valid');
-      if (known.size === 0) return { kind: 'api-key', id: key };
-      const entry = known.get(createHash('sha256').update(key, 'utf8').digest('hex'));
-      if (entry === undefined) throw unauthorized('API key is not valid');
-      return { kind: 'api-key', id: entry.name, tier: entry.tier };
+    // Without a key list, keys are not identities: they are not even read.
+    if (known.size > 0) {
+      const key = presentedKey(req);
+      if (key !== undefined) {
+        if (key.length > MAX_KEY_LENGTH) throw unauthorized('API key is not valid');
+        const entry = known.get(createHash('sha256').update(key, 'utf8').digest('hex'));
+        if (entry === undefined) throw unauthorized('API key is not valid');
+        return { kind: 'api-key', id: entry.name, tier: entry.tier };
+      }
     }
     if (requireKey) throw unauthorized('an API key is required (x-api-key or Authorization: Bearer)');
-    const address = clientAddress(req, hops);
+    const address = ranges.length > 0 ? clientBehindRanges(req, ranges) : clientBehindHops(req, hops);
     const id = addressKey(address, subnet);
     return id === undefined ? { kind: 'anonymous', id: 'unknown-address' } : { kind: 'ip', id };
   };
 }
 
-function clientAddress(req: RequestIdentity, hops: number): string | undefined {
-  if (hops === 0) return req.remoteAddress;
+const notAnAddress = () => new BulwarkError('invalid_request', 'X-Forwarded-For: the client entry is not an IP address');
+
+/** The entries of X-Forwarded-For (all headers joined), left to right. */
+function forwardedChain(req: RequestIdentity): string[] | undefined {
   const xff = req.header('x-forwarded-for');
-  if (xff === undefined) return req.remoteAddress;
-  const chain = xff
+  if (xff === undefined) return undefined;
+  return xff
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
+}
+
+/** `hops` proxies in front: the last `hops` entries were added by them; the one before is the client. */
+function clientBehindHops(req: RequestIdentity, hops: number): string | undefined {
+  if (hops === 0) return req.remoteAddress;
+  const chain = forwardedChain(req);
+  if (chain === undefined) return req.remoteAddress;
   chain.push(req.remoteAddress ?? '');
-  // The last `hops` entries were added by our own proxies; the one before them is the client.
-  return chain[Math.max(0, chain.length - 1 - hops)];
+  const entry = chain[Math.max(0, chain.length - 1 - hops)] as string;
+  if (entry === req.remoteAddress) return entry;
+  const address = forwardedAddress(entry);
+  if (address === undefined) throw notAnAddress();
+  return address;
+}
+
+/** Proxies by address range: walk from the socket peer leftwards while each hop is a trusted proxy. */
+function clientBehindRanges(req: RequestIdentity, ranges: readonly AddressRange[]): string | undefined {
+  let current = req.remoteAddress;
+  if (!inRanges(current, ranges)) return current;
+  const chain = forwardedChain(req) ?? [];
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const address = forwardedAddress(chain[i] as string);
+    if (address === undefined) throw notAnAddress();
+    current = address;
+    if (!inRanges(current, ranges)) return current;
+  }
+  return current;
 }

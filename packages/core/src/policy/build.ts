@@ -24,7 +24,12 @@ export function storesFromPolicy(policy: Policy, factories: StoreFactories = {})
   const issues: ConfigIssueInput[] = [];
   for (const [name, spec] of Object.entries(policy.stores ?? {})) {
     if (spec.type === 'memory')
-      out[name] = new MemoryStore({ maxKeys: spec.maxKeys, maxDetectorKeys: spec.maxDetectorKeys, maxDetectorBytes: spec.maxDetectorBytes });
+      out[name] = new MemoryStore({
+        maxKeys: spec.maxKeys,
+        overflowKeys: spec.overflowKeys,
+        maxDetectorKeys: spec.maxDetectorKeys,
+        maxDetectorBytes: spec.maxDetectorBytes,
+      });
     else if (factories.redis) out[name] = factories.redis(spec);
     else
       issues.push({

@@ -49,7 +49,7 @@ describe('policy files', () => {
       'version: must be an integer <= 1 (received 2) [invalid_value]',
       'mode: must be one of "enforce", "monitor" (received "dry") [invalid_value]',
       'auth.apiKeys[0].sha256: must be the lowercase hex sha256 of the key (bulwark hash-key) (received "nothex") [invalid_value]',
-      'limits.maxBody: is not a known key (known: maxBodyBytes, maxDepth, maxRows, maxElements) (received 5) [unknown_key]',
+      'limits.maxBody: is not a known key (known: maxBodyBytes, maxDepth, maxRows, maxElements, refusedRequests) (received 5) [unknown_key]',
       'limits.maxRows: must be an integer >= 1 (received 0) [invalid_value]',
       'guards[0].with.k: must be an integer >= 1 (received 0) [invalid_value]',
       'guards[1].use: must name a known guard (mask-output, budget) (received "nope") [unknown_guard]',

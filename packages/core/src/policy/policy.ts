@@ -10,6 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
 import type { GuardDefinition } from '../guards/define.js';
 import { builtinGuards } from '../guards/index.js';
+import { parseRange } from '../principal/ip.js';
+import { PERIODS } from '../util/periods.js';
 import { parseStrictJson } from './json.js';
 import { loadPlugins } from './plugins.js';
 import { deepFreeze, type Infer, joinPath, received, s } from './schema.js';
@@ -17,6 +19,7 @@ import { deepFreeze, type Infer, joinPath, received, s } from './schema.js';
 const memoryStoreSpec = s.object({
   type: s.enumOf(['memory'] as const),
   maxKeys: s.optional(s.int({ min: 1, max: 100_000_000 })),
+  overflowKeys: s.optional(s.int({ min: 1, max: 100_000_000 })),
   maxDetectorKeys: s.optional(s.int({ min: 1, max: 100_000_000 })),
   maxDetectorBytes: s.optional(s.int({ min: 1024, max: 2 ** 40 })),
 });
@@ -69,13 +72,33 @@ export const policySchema = s.object({
       ),
     }),
   ),
-  principal: s.optional(s.object({ ipv6Subnet: s.optional(s.int({ min: 1, max: 128 })), trustedProxies: s.optional(s.int({ min: 0, max: 10 })) })),
+  principal: s.optional(
+    s.object({
+      ipv6Subnet: s.optional(s.int({ min: 1, max: 128 })),
+      /** A count of proxies in front, or (safer) the address ranges of the proxies. */
+      trustedProxies: s.optional(
+        s.union(
+          s.int({ min: 0, max: 10 }),
+          s.array(
+            s.custom((v): v is string => typeof v === 'string' && parseRange(v) !== undefined, 'must be an address range such as 10.0.0.0/8'),
+            {
+              minItems: 1,
+              maxItems: 100,
+            },
+          ),
+          'must be a count of proxies (0-10) or a list of their address ranges (CIDR)',
+        ),
+      ),
+    }),
+  ),
   limits: s.optional(
     s.object({
       maxBodyBytes: s.optional(s.int({ min: 64, max: 64 * 1024 * 1024 })),
       maxDepth: s.optional(s.int({ min: 2, max: 64 })),
       maxRows: s.optional(s.int({ min: 1, max: 1_000_000 })),
       maxElements: s.optional(s.int({ min: 1, max: 16_777_216 })),
+      /** Requests refused before the guards, per caller, before its requests are refused unread. */
+      refusedRequests: s.optional(s.object({ limit: s.int({ min: 1, max: 1_000_000 }), per: s.enumOf(PERIODS) })),
     }),
   ),
   telemetry: s.optional(s.object({ captureContent: s.optional(s.boolean()) })),

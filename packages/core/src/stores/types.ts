@@ -17,7 +17,12 @@ export type LimitKind =
   | 'gcra'
   /** At most `limit` units ever (lifetime totals; never expire). */
   | 'total'
-  /** At most `limit` at once; each call's unit is given back with `refund` when it ends. */
+  /**
+   * At most `limit` leases at once. A call takes the lease named in `lease` (an id the guard draws
+   * at random) and gives it back with `refund` of the same lease; a lease that is never given back
+   * (a crash, a store call that timed out on the client but ran on the server) expires on its own
+   * after `lease.ttlMs`, so a lost release costs at most the lease, never a lockout.
+   */
   | 'concurrency';
 
 export interface LimitCheck {
@@ -35,6 +40,13 @@ export interface LimitCheck {
   readonly burst?: number;
   /** Units this call charges. Integer ≥ 0. */
   readonly cost: number;
+  /** `concurrency`: the lease this call takes (consume) or gives back (refund). Required for that kind. */
+  readonly lease?: { readonly id: string; readonly ttlMs: number } | undefined;
+  /**
+   * `window`, on refund: the start of the window the charge was made in (`LimitState.windowStart`).
+   * A refund for a window that has ended changes nothing: it never subtracts from the next one.
+   */
+  readonly windowStart?: number | undefined;
 }
 
 /** The state of one limit after a decision. */
@@ -43,6 +55,18 @@ export interface LimitState {
   readonly remaining: number;
   /** Ms until the limit is fully available again (window end, GCRA drain); 0 for totals. */
   readonly resetMs: number;
+  /** `window`: start of the window this decision charged (ms since the epoch), to target its refund. */
+  readonly windowStart?: number | undefined;
+}
+
+export interface ConsumeOptions {
+  /**
+   * Where a store that is full of live state may charge a caller it has never seen, instead of
+   * refusing it: a shared bucket for a group of callers (e.g. an address prefix), with the same
+   * limits. A flood of new identities then shares buckets rather than locking everyone else out
+   * (a refusal) or escaping its limits (failing open). Stores without a capacity bound ignore it.
+   */
+  readonly overflowScope?: string | undefined;
 }
 
 export interface ConsumeResult {
@@ -53,6 +77,8 @@ export interface ConsumeResult {
   readonly retryAfterMs: number;
   /** One per check, in order. */
   readonly states: readonly LimitState[];
+  /** The scope actually charged, when it is not the one asked for (the store overflowed): refund there. */
+  readonly scope?: string | undefined;
 }
 
 export interface BudgetStore {
@@ -69,17 +95,18 @@ export interface BudgetStore {
    * `scope` is a principal hash or `global`: all of a scope's keys live together (one Redis
    * Cluster slot). Rejects with a `StoreError` when the store cannot decide.
    */
-  consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult>;
+  consume(scope: string, checks: readonly LimitCheck[], options?: ConsumeOptions): Promise<ConsumeResult>;
   /**
-   * Gives units back: what a call reserved but did not release, or a concurrency slot. Never takes
-   * a counter below zero; a window that has rolled over is not touched.
+   * Gives units back: what a call reserved but did not release, or a concurrency lease (by id).
+   * Never takes a counter below zero; a window that has rolled over is not touched. Idempotent for
+   * leases: releasing a lease that is gone (expired, released) changes nothing.
    */
   refund(scope: string, checks: readonly LimitCheck[]): Promise<void>;
   /**
    * Optional synchronous forms, for stores that decide in process (MemoryStore): guards call them
    * when present and skip the promise and the timeout. Same semantics; throw a StoreError.
    */
-  consumeSync?(scope: string, checks: readonly LimitCheck[]): ConsumeResult;
+  consumeSync?(scope: string, checks: readonly LimitCheck[], options?: ConsumeOptions): ConsumeResult;
   refundSync?(scope: string, checks: readonly LimitCheck[]): void;
   /** Releases connections or timers. */
   close?(): Promise<void>;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { PrivacyLedger } from '../ledger/privacy-ledger.js';
 import type { BudgetStore, LimitCheck } from '../stores/types.js';
-import { type ConformanceCase, freshScope, resolveStore, type StoreSource } from './cases.js';
+import { type ConformanceCase, freshScope, resolveStore, type StoreSource, sleep } from './cases.js';
 
 export interface BudgetStoreCaseOptions {
   /** Trials of the 1,000-concurrent-decisions case (default 20). */
@@ -83,15 +83,53 @@ export function budgetStoreCases(source: StoreSource<BudgetStore>, options: Budg
       },
     },
     {
-      name: 'concurrency: slots are taken and given back',
+      name: 'concurrency: slots are leases, taken and given back by id, once',
       async run() {
         const s = freshScope();
-        const slot: LimitCheck = { key: 'inflight', kind: 'concurrency', limit: 2, cost: 1 };
-        assert.equal((await store.consume(s, [slot])).allowed, true);
-        assert.equal((await store.consume(s, [slot])).allowed, true);
-        assert.equal((await store.consume(s, [slot])).allowed, false);
-        await store.refund(s, [slot]);
-        assert.equal((await store.consume(s, [slot])).allowed, true);
+        const slot = (id: string): LimitCheck => ({ key: 'inflight', kind: 'concurrency', limit: 2, cost: 1, lease: { id, ttlMs: 60_000 } });
+        assert.equal((await store.consume(s, [slot('a')])).allowed, true);
+        assert.equal((await store.consume(s, [slot('a')])).allowed, true, 'the same lease twice holds one slot');
+        assert.equal((await store.consume(s, [slot('b')])).allowed, true);
+        assert.equal((await store.consume(s, [slot('c')])).allowed, false);
+        await store.refund(s, [slot('a')]);
+        await store.refund(s, [slot('a')]); // releasing twice frees nothing more
+        assert.equal((await store.consume(s, [slot('c')])).allowed, true);
+        assert.equal((await store.consume(s, [slot('d')])).allowed, false);
+        await assert.rejects(
+          store.consume(s, [{ key: 'inflight', kind: 'concurrency', limit: 2, cost: 1 }]),
+          (e: Error) => e.name === 'StoreError',
+          'a slot without a lease',
+        );
+      },
+    },
+    {
+      name: 'concurrency: a lease never given back expires on its own (a lost release costs at most the lease)',
+      async run() {
+        const s = freshScope();
+        const slot = (id: string): LimitCheck => ({ key: 'inflight', kind: 'concurrency', limit: 1, cost: 1, lease: { id, ttlMs: 150 } });
+        assert.equal((await store.consume(s, [slot('lost')])).allowed, true);
+        assert.equal((await store.consume(s, [slot('next')])).allowed, false);
+        await sleep(300);
+        assert.equal((await store.consume(s, [slot('next')])).allowed, true);
+      },
+    },
+    {
+      name: 'a refund after its window rolled over never subtracts from the next window',
+      async run() {
+        const s = freshScope();
+        const second = (cost: number, windowStart?: number): LimitCheck => ({ key: 'q', kind: 'window', limit: 10, periodMs: 1000, cost, windowStart });
+        const first = await store.consume(s, [second(4)]);
+        const charged = first.states[0]?.windowStart;
+        assert.equal(typeof charged, 'number', 'a window decision reports the window it charged');
+        // Into the next one-second window, then charge it and refund the first.
+        await sleep(1000 - (Date.now() % 1000) + 200);
+        const again = await store.consume(s, [second(3)]);
+        assert.notEqual(again.states[0]?.windowStart, charged, 'a new window');
+        await store.refund(s, [second(4, charged)]);
+        const now = await store.consume(s, [second(0)]);
+        assert.equal(now.states[0]?.remaining, 7, 'the refund of the old window left the new one alone');
+        await store.refund(s, [second(3, again.states[0]?.windowStart)]);
+        assert.equal((await store.consume(s, [second(0)])).states[0]?.remaining, 10);
       },
     },
     {

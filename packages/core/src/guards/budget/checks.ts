@@ -3,8 +3,14 @@ import type { LimitCheck, LimitState } from '../../stores/types.js';
 import { PERIOD_MS } from '../../util/periods.js';
 import type { GlobalLimits, TierLimits } from './schema.js';
 
-/** Checks for one call: `rows` for the rate, `quotaCost` for quotas, one concurrency slot. */
-export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quotaCost: number, divideBy = 1): LimitCheck[] {
+/** Checks for one call: `rows` for the rate, `quotaCost` for quotas, one concurrency lease. */
+export function checksFor(
+  limits: TierLimits | GlobalLimits,
+  rows: number,
+  quotaCost: number,
+  divideBy = 1,
+  lease?: { readonly id: string; readonly ttlMs: number },
+): LimitCheck[] {
   const out: LimitCheck[] = [];
   const scale = divideBy === 1 ? same : (n: number) => Math.floor(n / divideBy);
   if (limits.rate) {
@@ -19,8 +25,8 @@ export function checksFor(limits: TierLimits | GlobalLimits, rows: number, quota
     });
   }
   for (const q of limits.quotas ?? []) out.push({ key: `quota:${q.per}`, kind: 'window', limit: scale(q.limit), periodMs: PERIOD_MS[q.per], cost: quotaCost });
-  if ('concurrency' in limits && limits.concurrency !== undefined)
-    out.push({ key: 'inflight', kind: 'concurrency', limit: Math.max(1, scale(limits.concurrency)), cost: 1 });
+  if ('concurrency' in limits && limits.concurrency !== undefined && lease !== undefined)
+    out.push({ key: 'inflight', kind: 'concurrency', limit: Math.max(1, scale(limits.concurrency)), cost: 1, lease });
   return out;
 }
 const same = (n: number): number => n;
@@ -37,9 +43,18 @@ export function neverFits(checks: readonly LimitCheck[]): number {
   return -1;
 }
 
-/** Only the quota checks, with a new cost (for refunds of what was not released). */
-export const quotaChecks = (checks: readonly LimitCheck[], cost: number): LimitCheck[] =>
-  checks.filter((c) => c.kind === 'window').map((c) => ({ ...c, cost }));
+/**
+ * What to give back: the quota checks with a new cost, each aimed at the window it was charged in
+ * (never the next one), and the concurrency lease.
+ */
+export function refundChecks(checks: readonly LimitCheck[], states: readonly LimitState[], cost: number): LimitCheck[] {
+  const out: LimitCheck[] = [];
+  checks.forEach((c, i) => {
+    if (c.kind === 'window' && cost > 0) out.push({ ...c, cost, windowStart: states[i]?.windowStart });
+    else if (c.kind === 'concurrency') out.push(c);
+  });
+  return out;
+}
 
 /**
  * IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): every policy in

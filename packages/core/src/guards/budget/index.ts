@@ -16,21 +16,25 @@
  */
 import type { Disclosure } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
+import { addressGroup } from '../../principal/ip.js';
 import { MemoryStore } from '../../stores/memory.js';
-import { type BudgetStore, type ConsumeResult, isBudgetStore, type LimitCheck, StoreError } from '../../stores/types.js';
+import { type BudgetStore, type ConsumeOptions, type ConsumeResult, isBudgetStore, type LimitCheck, type LimitState, StoreError } from '../../stores/types.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { withTimeout } from '../../util/timeout.js';
 import { defineGuard, type GuardFactoryContext } from '../define.js';
-import { checksFor, neverFits, quotaChecks, rateLimitHeaders } from './checks.js';
+import { checksFor, neverFits, rateLimitHeaders, refundChecks } from './checks.js';
 import { type BudgetOptions, budgetSchema, type TierLimits } from './schema.js';
 
 export type { BudgetOptions, BudgetWeights, GlobalLimits, TierLimits } from './schema.js';
 
 interface Reservation {
   readonly store: BudgetStore;
+  /** The scope charged: the caller's hash, or an overflow bucket of a full store. */
   readonly scope: string;
   readonly checks: LimitCheck[];
+  readonly states: readonly LimitState[];
   readonly global: LimitCheck[];
+  readonly globalStates: readonly LimitState[];
   readonly rows: number;
   readonly weight: number;
   readonly degraded: boolean;
@@ -42,11 +46,16 @@ interface Plan {
 }
 
 type Charge =
-  | { ok: true; checks: LimitCheck[]; global: LimitCheck[]; states: ConsumeResult['states'] }
+  | { ok: true; scope: string; checks: LimitCheck[]; states: readonly LimitState[]; global: LimitCheck[]; globalStates: readonly LimitState[] }
   | { ok: false; result: ConsumeResult; checks: LimitCheck[]; scopeName: 'caller' | 'global' };
+
+/** Everything charged in one store call, aimed at the windows it was charged in (to undo it). */
+const undo = (checks: readonly LimitCheck[], states: readonly LimitState[]): LimitCheck[] =>
+  checks.map((c, i) => (c.kind === 'window' ? { ...c, windowStart: states[i]?.windowStart } : c));
 
 /** What one attempt came to: charged or refused by the store, no call could fit, or let through on a store outage. */
 type Exceeds = { ok: 'exceeds'; verdict: GuardVerdict<unknown>; quota: boolean };
+type Lease = { readonly id: string; readonly ttlMs: number };
 type Outcome = Charge | Exceeds | { ok: 'open' };
 
 const KEY = Symbol('budget');
@@ -160,9 +169,19 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       throw e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e });
     });
 
-  const plan = (limits: TierLimits, rows: number, weight: number, divideBy: number): Plan => ({
-    checks: checksFor(limits, rows, rows * weight, divideBy),
+  const plan = (limits: TierLimits, rows: number, weight: number, divideBy: number, lease: Lease | undefined): Plan => ({
+    checks: checksFor(limits, rows, rows * weight, divideBy, lease),
     global: o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [],
+  });
+  /** A concurrency slot is a lease with a random id: its release is by id, a lost release costs at most `leaseMs`. */
+  const leaseFor = (ctx: GuardContext<unknown, Prediction[]>, limits: TierLimits): Lease | undefined =>
+    limits.concurrency === undefined ? undefined : { id: Buffer.from(ctx.random.fill(new Uint8Array(16))).toString('base64url'), ttlMs: o.leaseMs };
+  /**
+   * Where a full in-process store charges a caller it has never seen: a bucket shared by its address
+   * group (IPv4 /16, IPv6 /32) or, for callers with an id, by that id. Never a refusal, never unlimited.
+   */
+  const overflowOf = (ctx: GuardContext<unknown, Prediction[]>): ConsumeOptions => ({
+    overflowScope: ctx.principal.kind === 'ip' ? `ip:${addressGroup(ctx.principal.id)}` : `id:${ctx.principal.hash}`,
   });
 
   function refusal(result: ConsumeResult, checks: readonly LimitCheck[], scopeName: string, unit: number): GuardVerdict<unknown> {
@@ -206,38 +225,70 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   // The caller's limits, then the global ones (another Cluster slot); a global refusal refunds
   // the caller. Written twice on purpose: once for stores that answer synchronously (no promise,
   // no timer: the hot path of the MemoryStore), once for remote stores (with the timeout).
-  async function charge(s: BudgetStore, scope: string, p: Plan): Promise<Charge> {
-    const mine = p.checks.length > 0 ? await timed(s.consume(scope, p.checks)) : undefined;
+  /**
+   * A remote decision within the time limit. The store may still run a decision the guard gave up
+   * on: when it later turns out to have taken a lease, the lease is given back (idempotent). Quota
+   * and rate charges of such a decision stay (never over-admits).
+   */
+  function consumeTimed(s: BudgetStore, scope: string, checks: LimitCheck[], options: ConsumeOptions | undefined): Promise<ConsumeResult> {
+    const raw = s.consume(scope, checks, options);
+    return timed(raw).catch((err: unknown) => {
+      const leases = checks.filter((c) => c.kind === 'concurrency');
+      if (leases.length > 0) {
+        raw.then(
+          (r) => {
+            if (r.allowed) s.refund(r.scope ?? scope, leases).catch(() => failedRefunds++);
+          },
+          () => {},
+        );
+      }
+      throw err;
+    });
+  }
+  async function charge(s: BudgetStore, scope: string, p: Plan, options: ConsumeOptions | undefined): Promise<Charge> {
+    const mine = p.checks.length > 0 ? await consumeTimed(s, scope, p.checks, options) : undefined;
     if (mine && !mine.allowed) return { ok: false, result: mine, checks: p.checks, scopeName: 'caller' };
-    const all = p.global.length > 0 ? await timed(s.consume('global', p.global)) : undefined;
+    const charged = mine?.scope ?? scope;
+    const all = p.global.length > 0 ? await consumeTimed(s, 'global', p.global, undefined) : undefined;
     if (all && !all.allowed) {
-      if (p.checks.length > 0) await timed(s.refund(scope, p.checks));
+      if (mine) await timed(s.refund(charged, undo(p.checks, mine.states)));
       return { ok: false, result: all, checks: p.global, scopeName: 'global' };
     }
-    return { ok: true, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+    return { ok: true, scope: charged, checks: p.checks, states: mine?.states ?? [], global: p.global, globalStates: all?.states ?? [] };
   }
-  function chargeSync(s: BudgetStore, scope: string, p: Plan): Charge {
+  function chargeSync(s: BudgetStore, scope: string, p: Plan, options: ConsumeOptions | undefined): Charge {
     const consume = s.consumeSync as NonNullable<BudgetStore['consumeSync']>;
-    const mine = p.checks.length > 0 ? consume.call(s, scope, p.checks) : undefined;
+    const mine = p.checks.length > 0 ? consume.call(s, scope, p.checks, options) : undefined;
     if (mine && !mine.allowed) return { ok: false, result: mine, checks: p.checks, scopeName: 'caller' };
+    const charged = mine?.scope ?? scope;
     const all = p.global.length > 0 ? consume.call(s, 'global', p.global) : undefined;
     if (all && !all.allowed) {
-      if (p.checks.length > 0) s.refundSync?.(scope, p.checks);
+      if (mine) s.refundSync?.(charged, undo(p.checks, mine.states));
       return { ok: false, result: all, checks: p.global, scopeName: 'global' };
     }
-    return { ok: true, ...p, states: all === undefined ? (mine?.states ?? []) : [...(mine?.states ?? []), ...all.states] };
+    return { ok: true, scope: charged, checks: p.checks, states: mine?.states ?? [], global: p.global, globalStates: all?.states ?? [] };
   }
 
-  function allowed(
-    ctx: GuardContext<unknown, Prediction[]>,
-    r: Reservation,
-    states: ConsumeResult['states'],
-    cacheKey: string,
-  ): GuardVerdict<unknown> | undefined {
+  function allowed(ctx: GuardContext<unknown, Prediction[]>, r: Reservation, cacheKey: string): GuardVerdict<unknown> | undefined {
     ctx.state.set(KEY, r);
     if (!headersOn) return undefined;
-    return { action: 'allow', headers: rateLimitHeaders(r.global.length > 0 ? [...r.checks, ...r.global] : r.checks, states, r.weight, policies, cacheKey) };
+    const headers =
+      r.global.length > 0
+        ? rateLimitHeaders([...r.checks, ...r.global], [...r.states, ...r.globalStates], r.weight, policies, cacheKey)
+        : rateLimitHeaders(r.checks, r.states, r.weight, policies, cacheKey);
+    return { action: 'allow', headers };
   }
+  const reservation = (s: BudgetStore, c: Charge & { ok: true }, rows: number, weight: number, degraded: boolean): Reservation => ({
+    store: s,
+    scope: c.scope,
+    checks: c.checks,
+    states: c.states,
+    global: c.global,
+    globalStates: c.globalStates,
+    rows,
+    weight,
+    degraded,
+  });
 
   /**
    * In-process stores decide synchronously: the whole guard then runs without a promise (its cost
@@ -247,18 +298,17 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   function beforeSync(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | null {
     const limits = limitsOf(ctx);
     const weight = reserveWeight(ctx.maxDisclosure);
-    const p = plan(limits, ctx.queries, weight, 1);
+    const p = plan(limits, ctx.queries, weight, 1, leaseFor(ctx, limits));
     if (neverFits(p.checks) !== -1 || neverFits(p.global) !== -1) return null;
     let r: Charge;
     try {
-      r = chargeSync(store, ctx.principal.hash, p);
+      r = chargeSync(store, ctx.principal.hash, p, overflowOf(ctx));
     } catch (err) {
       if (err instanceof StoreError) return null;
       throw err;
     }
     if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName, weight);
-    const tier = ctx.principal.tier ?? 'default';
-    return allowed(ctx, { store, scope: ctx.principal.hash, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded: false }, r.states, tier);
+    return allowed(ctx, reservation(store, r, ctx.queries, weight, false), ctx.principal.tier ?? 'default');
   }
 
   function before(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> {
@@ -283,16 +333,18 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   async function decide(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
     const limits = limitsOf(ctx);
     const scope = ctx.principal.hash;
+    const lease = leaseFor(ctx, limits);
+    const overflow = overflowOf(ctx);
     let s: BudgetStore = store;
     let divideBy = 1;
     let note: GuardVerdict<unknown> | undefined;
     /** One decision at `weight`, on the store or, once it has failed, as the failure policy says. */
     const attempt = async (weight: number): Promise<Outcome> => {
-      const p = plan(limits, ctx.queries, weight, divideBy);
+      const p = plan(limits, ctx.queries, weight, divideBy, lease);
       const too = exceeds(p);
       if (too !== undefined) return too;
       try {
-        return await charge(s, scope, p);
+        return await charge(s, scope, p, overflow);
       } catch (err) {
         if (!(err instanceof StoreError) || s === fallback) throw err;
         if (onStoreError === 'deny') throw new StoreDown();
@@ -303,8 +355,8 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
         s = fallback as BudgetStore;
         divideBy = replicas;
         note = { action: 'flag', code: 'store_fallback', message: `budget store unavailable; local limits ÷ ${replicas}` };
-        const q = plan(limits, ctx.queries, weight, divideBy);
-        return exceeds(q) ?? charge(s, scope, q);
+        const q = plan(limits, ctx.queries, weight, divideBy, lease);
+        return exceeds(q) ?? charge(s, scope, q, overflow);
       }
     };
     let weight = reserveWeight(ctx.maxDisclosure);
@@ -320,7 +372,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     if (r.ok === 'exceeds') return r.verdict;
     if (!r.ok) return refusal(r.result, r.checks, r.scopeName, weight);
     const cacheKey = `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}:${weight}`;
-    const verdict = allowed(ctx, { store: s, scope, checks: r.checks, global: r.global, rows: ctx.queries, weight, degraded }, r.states, cacheKey);
+    const verdict = allowed(ctx, reservation(s, r, ctx.queries, weight, degraded), cacheKey);
     const headers = verdict?.headers;
     if (degraded) return { action: 'flag', code: 'budget_degraded', message: 'quota spent at full detail; answering with labels only', headers };
     if (note !== undefined) return { ...note, headers } as GuardVerdict<unknown>;
@@ -355,10 +407,9 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       // What stays charged: the weight of what left (never more than was reserved), or nothing.
       const kept = released ? r.rows * Math.min(r.weight, weights[ctx.disclosure.kind]) : 0;
       const back = Math.max(0, r.rows * r.weight - kept);
-      const hasSlot = r.checks.some((c) => c.kind === 'concurrency');
-      if (back === 0 && !hasSlot) return undefined;
-      const mine = [...(back > 0 ? quotaChecks(r.checks, back) : []), ...r.checks.filter((c) => c.kind === 'concurrency')];
-      const theirs = back > 0 && r.global.length > 0 ? quotaChecks(r.global, back) : [];
+      const mine = refundChecks(r.checks, r.states, back);
+      const theirs = back > 0 && r.global.length > 0 ? refundChecks(r.global, r.globalStates, back) : [];
+      if (mine.length === 0 && theirs.length === 0) return undefined;
       if (r.store.refundSync !== undefined) {
         if (mine.length > 0) r.store.refundSync(r.scope, mine);
         if (theirs.length > 0) r.store.refundSync('global', theirs);

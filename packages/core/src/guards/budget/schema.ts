@@ -66,6 +66,10 @@ export const budgetSchema = s.object({
   ),
   replicas: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 1), "replicas sharing the store: divides the fallback's limits, warns for a per-process store"),
   storeTimeoutMs: s.doc(s.default(s.number({ gt: 0, max: 60_000 }), 250), 'longest wait for one store decision, ms'),
+  leaseMs: s.doc(
+    s.default(s.int({ min: 100, max: 3_600_000 }), 30_000),
+    'how long a concurrency slot is held when its release is lost (a crash, a timed-out store call); longer than the longest call',
+  ),
   headers: s.doc(s.default(s.boolean(), true), 'send RateLimit-Policy and RateLimit headers'),
 });
 
