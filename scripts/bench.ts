@@ -38,13 +38,26 @@ if (!only || only === 'http') {
   out('HTTP throughput…');
   const h = await benchHttp(quick);
   results.http = h;
-  const lines = ['| framework | variant | req/s | p50 ms | p99 ms | throughput ÷ unguarded | throughput ÷ lean |', '|---|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    `Load generator and servers: ${h.pinning}.`,
+    '',
+    '| framework | variant | req/s | p50 ms | p99 ms | throughput ÷ unguarded | throughput ÷ lean |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
   for (const r of h.rows) {
     const of = (v: string) => h.rows.find((x) => x.framework === r.framework && x.variant === v)?.rps;
     const ratio = (v: string) => (of(v) ? (r.rps / (of(v) as number)).toFixed(3) : '');
     lines.push(`| ${r.framework} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.p50ms} | ${r.p99ms} | ${ratio('unguarded')} | ${ratio('lean')} |`);
   }
   lines.push(
+    '',
+    '`bulwark serve` ÷ lean, per round (median, min–max over rounds), and what the OpenTelemetry SDK with an OTLP exporter adds per request (from throughput on the pinned core):',
+    '',
+    '| framework | guarded ÷ lean, median | min – max | SDK + OTLP exporter, µs/request |',
+    '|---|---:|---:|---:|',
+    ...Object.entries(h.leanRatios).map(
+      ([f, r]) => `| ${f} | **${r.median.toFixed(3)}** | ${r.min.toFixed(3)} – ${r.max.toFixed(3)} | ${h.telemetryUsPerRequest[f]?.toFixed(1) ?? ''} |`,
+    ),
     '',
     'Hono at a fixed 1,000 req/s (8 connections), below saturation:',
     '',

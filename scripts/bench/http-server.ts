@@ -1,6 +1,8 @@
 /**
  * A benchmark server in its own process, on the same framework and model:
- *   guarded    `bulwark serve` with an empty policy;
+ *   guarded    `bulwark serve` with an empty policy (no OpenTelemetry SDK: the API's no-op);
+ *   guarded-otel  the same with the SDK installed, exporting spans and metrics over OTLP/HTTP to a
+ *              sink in this process that discards them (the SDK's and the exporter's cost, not a collector's);
  *   unguarded  what an app would write without Bulwark: the framework's own JSON body parsing and
  *              JSON response (express.json + res.json; c.req.json + c.json);
  *   lean       no Bulwark, but the same raw Node body reading and response writing as the adapters,
@@ -9,7 +11,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startServer } from '@bulwark/cli';
+import { setupOtel, startServer } from '@bulwark/cli';
 import { modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { getRequestListener } from '@hono/node-server';
@@ -18,24 +20,35 @@ import { Hono } from 'hono';
 
 const [framework = 'hono', variant = 'guarded'] = process.argv.slice(2);
 
-if (variant === 'guarded' || variant.startsWith('budget-')) {
+if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-')) {
   // budget-memory / budget-redis: limits far above the load, so every request is charged and admitted.
   const tiers = { default: { rate: { limit: 1_000_000_000, per: 'second' }, quotas: [{ limit: 1e15, per: 'day' }], concurrency: 1000 } };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const policy =
-    variant === 'guarded'
+    variant === 'guarded' || variant === 'guarded-otel'
       ? { version: 1 }
       : {
           version: 1,
           stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
           guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
         };
+  let httpSpans = false;
+  if (variant === 'guarded-otel') {
+    const sink = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    setupOtel({ otlp: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, serviceName: 'bench' });
+    httpSpans = true;
+  }
   const s = await startServer({
     model: modelPath('fraud'),
     policy: policy as never,
     port: 0,
     framework: framework as 'hono' | 'express',
     principalSecret: 'bench-secret-0123456789',
+    httpSpans,
   });
   process.stdout.write(`${s.url}\n`);
 } else {

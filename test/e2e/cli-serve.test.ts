@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,34 +54,96 @@ describe('bulwark serve (CLI process)', () => {
     const policy = join(dir, 'policy.json');
     const sha = createHash('sha256').update('sk_live_key_in_header').digest('hex');
     writeFileSync(policy, JSON.stringify({ version: 1, auth: { apiKeys: [{ name: 'otlp-test', sha256: sha }] } }));
-    const cli = await startCli(['--model', modelPath('fraud'), '--otlp', otlp.url, '--policy', policy]);
+    const cli = await startCli(['--model', modelPath('fraud'), '--otlp', otlp.url, '--policy', policy, '--service-name', 'fraud-api']);
+    const traceId = 'af7651916cd43dd8448eb211c80319c1';
     try {
-      expect((await postJson(`${cli.url}/v1/predict`, { inputs: [ROW, ROW] }, { 'x-api-key': 'sk_live_key_in_header' })).status).toBe(200);
-      const span = await until(() =>
-        otlp.payloads['/v1/traces']
-          ?.flatMap((p) => p.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)))
-          .find((s: any) => s.name === 'bulwark.inference'),
+      const ok = await postJson(
+        `${cli.url}/v1/predict`,
+        { inputs: [ROW, ROW] },
+        { 'x-api-key': 'sk_live_key_in_header', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
       );
-      expect(attr(span, 'bulwark.model.name')).toBe('fraud');
-      expect(attr(span, 'bulwark.model.digest')).toBe(modelInfo('fraud').sha256);
-      expect(attr(span, 'bulwark.outcome')).toBe('allowed');
-      expect(Number(attr(span, 'bulwark.query.count'))).toBe(2);
-      expect(attr(span, 'bulwark.principal.kind')).toBe('api-key');
+      expect(ok.status).toBe(200);
+      const refused = await postJson(`${cli.url}/v1/predict`, '{"inputs": [1,', { 'x-api-key': 'sk_live_key_in_header' });
+      expect(refused.status).toBe(400);
+      expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await send(`${cli.url}/nowhere`)).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      const spans = () =>
+        otlp.payloads['/v1/traces']?.flatMap((p) =>
+          p.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans.map((sp: any) => ({ ...sp, resource: rs.resource })))),
+        );
+      const inference = await until(() => spans()?.find((s: any) => s.name === 'bulwark.inference' && attr(s, 'bulwark.outcome') === 'allowed'));
+      expect(attr(inference, 'bulwark.model.name')).toBe('fraud');
+      expect(attr(inference, 'bulwark.model.digest')).toBe(modelInfo('fraud').sha256);
+      expect(Number(attr(inference, 'bulwark.query.count'))).toBe(2);
+      expect(attr(inference, 'bulwark.principal.kind')).toBe('api-key');
+      // W3C trace context: the caller's trace, through the HTTP server span.
+      const http = spans()?.find((s: any) => s.name === 'POST /v1/predict' && s.traceId === traceId);
+      expect(http).toBeDefined();
+      expect(http.kind).toBe(2); // SERVER
+      expect(http.parentSpanId).toBe('b7ad6b7169203331');
+      expect(attr(http, 'http.request.method')).toBe('POST');
+      expect(attr(http, 'http.route')).toBe('/v1/predict');
+      expect(Number(attr(http, 'http.response.status_code'))).toBe(200);
+      expect(inference.traceId).toBe(traceId);
+      expect(inference.parentSpanId).toBe(http.spanId);
+      // A request refused before the pipeline still has its span, with the code.
+      const refusal = await until(() => spans()?.find((s: any) => s.name === 'bulwark.inference' && attr(s, 'bulwark.error.code') === 'invalid_request'));
+      expect(attr(refusal, 'bulwark.stage')).toBe('request');
+      expect(attr(refusal, 'bulwark.request.id')).toBe(refused.headers['x-request-id']);
+      // The resource names the service.
+      const res = Object.fromEntries(inference.resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
+      expect(res['service.name']).toBe('fraud-api');
+      expect(res['service.version']).toMatch(/^\d+\.\d+\.\d+/);
+      expect(res['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res['telemetry.sdk.name']).toBe('opentelemetry');
       expect(JSON.stringify(otlp.payloads)).not.toContain('sk_live_key_in_header');
       expect(JSON.stringify(otlp.payloads)).not.toContain(String(ROW[0]));
+      // Every attribute Bulwark emits is documented in docs/telemetry.md.
+      const documented = readFileSync(new URL('../../docs/telemetry.md', import.meta.url), 'utf8');
+      const emitted = new Set<string>();
+      for (const sp of spans() ?? []) {
+        for (const a of sp.attributes) emitted.add(a.key);
+        for (const e of sp.events ?? []) for (const a of e.attributes) emitted.add(a.key);
+      }
+      const missing = [...emitted].filter((k) => !documented.includes(`\`${k}\``));
+      expect(missing).toEqual([]);
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;
     }
-    // Metrics are flushed at shutdown.
-    const names = otlp.payloads['/v1/metrics']?.flatMap((p) =>
-      p.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name))),
-    );
-    expect(names).toEqual(expect.arrayContaining(['bulwark.requests', 'bulwark.queries', 'bulwark.model.duration']));
+    // Metrics are flushed at shutdown: units, and duration buckets that fit µs-to-s latencies.
+    const metrics = otlp.payloads['/v1/metrics']?.flatMap((p) => p.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics)));
+    expect(metrics?.map((m: any) => m.name)).toEqual(expect.arrayContaining(['bulwark.requests', 'bulwark.queries', 'bulwark.model.duration']));
+    expect(metrics?.find((m: any) => m.name === 'bulwark.requests')?.unit).toBe('{request}');
+    const duration = metrics?.find((m: any) => m.name === 'bulwark.model.duration');
+    expect(duration.unit).toBe('s');
+    const bounds = duration.histogram.dataPoints[0].explicitBounds;
+    expect(bounds[0]).toBe(0.000005);
+    expect(bounds.at(-1)).toBe(10);
+    // The model takes about a millisecond: its samples land below 10 ms, not all in the first bucket.
+    const counts = duration.histogram.dataPoints[0].bucketCounts.map(Number);
+    expect(counts[0]).toBe(0);
     await otlp.close();
   });
 
-  it('prints spans with --trace-stdout and decisions with --log-decisions', async () => {
+  it('says once that the collector does not answer, and keeps serving', async () => {
+    const dead = await otlpReceiver();
+    await dead.close(); // a port nobody listens on any more
+    const cli = await startCli(['--model', modelPath('fraud'), '--otlp', dead.url]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await postJson(`${cli.url}/v1/predict`, { inputs: ROW })).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 800)); // several export batches
+      }
+      await until(() => (cli.output().includes('span export') ? true : undefined));
+      expect(cli.output().match(/span export to \S+ failed/g)).toHaveLength(1);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
+
+  it('prints spans with --trace-stdout (one JSON object a line) and decisions with --log-decisions', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-'));
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, 'version: 1\nguards:\n  - use: mask-output\n    with: { form: rounded, decimals: 1 }\n');
@@ -89,7 +151,16 @@ describe('bulwark serve (CLI process)', () => {
     try {
       const r = await postJson(`${cli.url}/v1/predict`, { inputs: ROW });
       expect(r.json.predictions[0].scores.every((s: number) => Math.round(s * 10) === s * 10)).toBe(true);
-      await until(() => (cli.output().includes("name: 'bulwark.inference'") ? true : undefined));
+      const line = await until(() =>
+        cli
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith('{') && l.includes('"bulwark.inference"')),
+      );
+      const span = JSON.parse(line);
+      expect(span).toMatchObject({ name: 'bulwark.inference', attributes: { 'bulwark.output.form': 'rounded' } });
+      expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(span.events.map((e: { name: string }) => e.name)).toContain('bulwark.guard.decision');
       expect(cli.output()).toMatch(/modify\s+output_rounded\s+guard=mask-output caller=\S{8} rows=1/);
     } finally {
       cli.child.kill('SIGTERM');
@@ -132,7 +203,7 @@ describe('bulwark serve (CLI process)', () => {
     const bad = run('serve', '--model', modelPath('fraud'), '--policy', policy);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('limits.maxRows: must be an integer >= 1 (received -1)');
-    expect(run('serve').stderr).toContain('serve needs --model');
+    expect(run('serve').stderr).toContain('bulwark serve: --model is required');
     expect(run('serve', '--model', modelPath('fraud'), '--framework', 'koa').stderr).toContain('--framework must be hono or express');
     expect(run('serve', '--model', modelPath('fraud'), '--model-sha256', '0'.repeat(64)).stderr).toContain('digest mismatch');
     expect(run('hash-key', 'abc').stdout.trim()).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

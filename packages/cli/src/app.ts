@@ -6,6 +6,7 @@
  *   GET  /v1/model    the model's description (no weights)
  *   anything else     404 not_found / 405 method_not_allowed, as JSON errors
  */
+import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import {
   BulwarkError,
@@ -13,6 +14,7 @@ import {
   type EndpointOptions,
   type EndpointResponse,
   errorResponse,
+  isBulwarkError,
   type PredictGuarded,
   type RequestIdentity,
 } from '@bulwark/core';
@@ -38,19 +40,31 @@ function describeModel(o: AppOptions): (req: RequestIdentity) => EndpointRespons
     try {
       resolve(req);
     } catch (err) {
+      if (isBulwarkError(err)) return refused(err);
       return errorResponse(err);
     }
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: o.modelDescription };
+    return ok(o.modelDescription);
   };
 }
 
 const ROUTES: Record<string, string> = { '/v1/predict': 'POST', '/healthz': 'GET', '/v1/model': 'GET' };
 
+/** An error answer with a fresh request id (every response carries one). */
+function refused(e: BulwarkError): EndpointResponse {
+  e.requestId = randomUUID();
+  return errorResponse(e);
+}
+
+/** A JSON answer with a request id. */
+function ok(body: unknown): EndpointResponse {
+  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID() }, body };
+}
+
 /** 404 or 405 for a request no route took. */
 function unmatched(method: string, path: string): EndpointResponse {
   const allowed = ROUTES[path];
-  if (allowed === undefined) return errorResponse(new BulwarkError('not_found', `no route ${path}`));
-  const r = errorResponse(new BulwarkError('method_not_allowed', `${path} accepts ${allowed} only (received ${method})`));
+  if (allowed === undefined) return refused(new BulwarkError('not_found', `no route ${path}`));
+  const r = refused(new BulwarkError('method_not_allowed', `${path} accepts ${allowed} only (received ${method})`));
   return { ...r, headers: { ...r.headers, allow: allowed } };
 }
 
@@ -59,7 +73,10 @@ export function expressApp(o: AppOptions): RequestListener {
   app.disable('x-powered-by');
   app.set('env', 'production'); // no stack traces in Express's own error pages
   app.post('/v1/predict', bulwarkExpress.predictHandler(o.guarded, o.endpoint));
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/healthz', (_req, res) => {
+    const r = ok({ status: 'ok' });
+    res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+  });
   const model = describeModel(o);
   app.get('/v1/model', (req, res) => {
     const r = model({ header: (n) => req.get(n), remoteAddress: req.socket.remoteAddress });
@@ -70,7 +87,7 @@ export function expressApp(o: AppOptions): RequestListener {
     res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
   });
   app.use(((err, _req, res, _next) => {
-    const r = errorResponse(err);
+    const r = isBulwarkError(err) ? refused(err) : errorResponse(err);
     res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
   }) as express.ErrorRequestHandler);
   return app as unknown as RequestListener;
@@ -78,8 +95,12 @@ export function expressApp(o: AppOptions): RequestListener {
 
 export function honoApp(o: AppOptions): RequestListener {
   const app = new Hono();
-  app.post('/v1/predict', bulwarkHono.predictHandler(o.guarded, o.endpoint));
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // serve owns the whole app (no middleware after the handler): the answer can be written directly.
+  app.post('/v1/predict', bulwarkHono.predictHandler(o.guarded, { ...o.endpoint, direct: true }));
+  app.get('/healthz', (c) => {
+    const r = ok({ status: 'ok' });
+    return c.body(JSON.stringify(r.body), 200, r.headers);
+  });
   const model = describeModel(o);
   app.get('/v1/model', (c) => {
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;

@@ -1,125 +1,102 @@
 /**
- * The `bulwark` command line.
- *
- *   bulwark serve --model m.onnx [--policy policy.yaml] [--port 8080] [--host 127.0.0.1]
- *                 [--framework hono|express] [--otlp http://127.0.0.1:4318] [--trace-stdout]
- *                 [--log-decisions] [--model-sha256 <hex>]
- *   bulwark attack <extraction|membership|evasion|all> [...]   attack reports and CI gates
- *   bulwark hash-key <key | ->     sha256 of an API key, for the policy's auth.apiKeys
+ * The `bulwark` command line. Each command is one definition in commands/: its options, help and
+ * what it does. `bulwark --help`, `bulwark <command> --help`, `bulwark help <command>`,
+ * `bulwark --version`. Exit codes: 0 ok, 1 a runtime failure or a crossed gate, 2 a usage error
+ * (documented in docs/cli.md).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { ConfigError, isBulwarkError } from '@bulwark/core';
-import { ATTACK_USAGE, attackCommand, UsageError } from './attack/command.js';
-import { decisionLogger } from './decision-log.js';
-import { setupOtel } from './otel.js';
-import { startServer } from './serve.js';
+import { isBulwarkError, isConfigError } from '@bulwark/core';
+import { type Command, helpOf, type Io, parse, UsageError } from './command.js';
+import { attack } from './commands/attack.js';
+import { hashKey } from './commands/hash-key.js';
+import { serve } from './commands/serve.js';
 
-const USAGE = `Usage:
-  bulwark serve --model <file.onnx> [--policy <policy.yaml|json>] [--port 8080] [--host 127.0.0.1]
-                [--framework hono|express] [--otlp <url>] [--trace-stdout] [--log-decisions]
-                [--model-sha256 <hex>]
-${ATTACK_USAGE}
-  bulwark hash-key <key | ->      print the sha256 of an API key (- reads it from stdin)
+const COMMANDS: readonly Command[] = [serve as unknown as Command, attack as unknown as Command, hashKey as unknown as Command];
 
-Environment: BULWARK_PRINCIPAL_SECRET  HMAC key for caller hashes; share it across replicas.`;
+const io: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
 
-function fail(message: string): never {
-  process.stderr.write(`bulwark: ${message}\n`);
-  process.exit(2);
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
-async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      policy: { type: 'string' },
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
-      framework: { type: 'string', default: 'hono' },
-      otlp: { type: 'string' },
-      'trace-stdout': { type: 'boolean', default: false },
-      'log-decisions': { type: 'boolean', default: false },
-      'model-sha256': { type: 'string' },
-    },
-    strict: true,
-  });
-  if (!values.model) fail(`serve needs --model\n${USAGE}`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0-65535 (received ${values.port})`);
-  if (values.framework !== 'hono' && values.framework !== 'express') fail(`--framework must be hono or express (received ${values.framework})`);
-  const secret = process.env.BULWARK_PRINCIPAL_SECRET;
-  const shutdownOtel = setupOtel({ otlp: values.otlp, traceStdout: values['trace-stdout'] });
-  const log = (line: string) => process.stdout.write(`${line}\n`);
-  const running = await startServer({
-    model: values.model,
-    policy: values.policy,
-    port,
-    host: values.host,
-    framework: values.framework,
-    modelSha256: values['model-sha256'],
-    principalSecret: secret,
-    logger: {
-      warn: (message, fields) => process.stderr.write(`bulwark: warning${fields?.code === undefined ? '' : ` ${fields.code}`}: ${message}\n`),
-      info: (message) => process.stderr.write(`bulwark: ${message}\n`),
-    },
-    onDecision: values['log-decisions'] ? decisionLogger(log, process.stdout.isTTY === true) : undefined,
-  });
-  const d = running.model.descriptor;
-  log(
-    `bulwark serve: ${d.name} (sha256 ${d.digest.slice(0, 12)}…) on ${running.url} [${values.framework}], guards: ${running.policy.guards?.map((g) => g.use).join(', ') || 'none'}`,
-  );
-  if (secret === undefined) process.stderr.write('bulwark: BULWARK_PRINCIPAL_SECRET is not set; caller hashes are random per process\n');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`bulwark serve: ${signal}, finishing in-flight requests`);
-    const force = setTimeout(() => running.server.closeAllConnections(), 10_000);
-    force.unref();
-    void running
-      .close()
-      .then(shutdownOtel)
-      .then(() => {
-        log('bulwark serve: stopped');
-        process.exit(0);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: bulwark <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+  ${'help'.padEnd(width)}  Show the help of a command: bulwark help <command>
+
+Options:
+  -h, --help     show this help (or a command's: bulwark <command> --help)
+  -v, --version  print the version
+
+Exit codes: 0 ok, 1 a runtime failure or a crossed gate, 2 a usage error.
+Docs: docs/cli.md`;
 }
 
-function hashKey(argv: string[]): void {
-  const key = argv[0] === '-' ? readFileSync(0, 'utf8').trim() : argv[0];
-  if (!key) fail('hash-key needs a key (or - to read it from stdin)');
-  process.stdout.write(`${createHash('sha256').update(key, 'utf8').digest('hex')}\n`);
+function usageError(c: Command | undefined, message: string): number {
+  io.err(`bulwark${c ? ` ${c.name}` : ''}: ${message}`);
+  io.err('');
+  io.err(c ? `Usage: ${c.usage}\nRun "bulwark ${c.name} --help" for the options.` : overview());
+  return 2;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'hash-key':
-      return hashKey(rest);
-    case 'attack':
-      process.exitCode = await attackCommand(rest, (line) => process.stdout.write(`${line}\n`));
-      return;
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(`${USAGE}\n`);
-      return;
-    default:
-      fail(`unknown command "${command}"\n${USAGE}`);
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    io.out(overview());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-v' || first === '--version') {
+    io.out(version());
+    return 0;
+  }
+  if (first === 'help') {
+    if (rest.length === 0) {
+      io.out(overview());
+      return 0;
+    }
+    const c = COMMANDS.find((x) => x.name === rest[0]);
+    if (c === undefined || rest.length > 1) return usageError(undefined, `help takes one command name (received ${rest.join(' ')})`);
+    io.out(helpOf(c));
+    return 0;
+  }
+  const c = COMMANDS.find((x) => x.name === first);
+  if (c === undefined) return usageError(undefined, `unknown command "${first}"`);
+  try {
+    const parsed = parse(c, rest);
+    if (parsed === 'help') {
+      io.out(helpOf(c));
+      return 0;
+    }
+    return await c.run(parsed.values, parsed.positionals, io);
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(c, err.message);
+    // A policy that does not validate is a problem with the command line's inputs, like a bad flag.
+    if (isConfigError(err)) {
+      io.err(`bulwark ${c.name}: ${err.message}`);
+      return 2;
+    }
+    if (isBulwarkError(err)) {
+      io.err(`bulwark ${c.name}: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    io.err(`bulwark ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError) fail(err.message);
-  if (isBulwarkError(err)) fail(`${err.code}: ${err.message}`);
-  if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) fail(`${err.message}\n${USAGE}`);
-  fail(err instanceof Error ? err.message : String(err));
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    io.err(`bulwark: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -2,7 +2,7 @@
  * `bulwark serve`, as a function: load the model and policy, build the guard pipeline, and serve
  * the HTTP contract with Node's timeouts set. Used by the CLI, the demo, the tests and the benchmarks.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ConfigError,
@@ -19,6 +19,18 @@ import {
 } from '@bulwark/core';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { RedisStore } from '@bulwark/redis-store';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
 import { Redis } from 'ioredis';
 import { expressApp, type Framework, honoApp } from './app.js';
 
@@ -31,6 +43,11 @@ export interface ServeOptions {
   readonly baseDir?: string | undefined;
   /** Warnings and start-up notes (default: process warnings). */
   readonly logger?: Logger | undefined;
+  /**
+   * Record an HTTP server span per request (HTTP semantic conventions), with Bulwark's span inside
+   * it and an incoming `traceparent` as its parent. Set when an OpenTelemetry SDK is installed.
+   */
+  readonly httpSpans?: boolean | undefined;
   /** Node server timeouts, ms (defaults: headers 10 s, request 30 s, keep-alive 5 s). */
   readonly timeouts?: { readonly headersTimeout?: number; readonly requestTimeout?: number; readonly keepAliveTimeout?: number } | undefined;
   readonly port?: number | undefined;
@@ -55,6 +72,51 @@ export interface RunningServer {
 /** Node's defaults are for servers behind a proxy; these hold without one (slowloris, CVE-2018-12122). */
 const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
 const MAX_HEADER_SIZE = 16_384;
+
+const ROUTES = new Set(['/v1/predict', '/v1/model', '/healthz']);
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
+
+/**
+ * An HTTP server span per request, per the OpenTelemetry HTTP semantic conventions: named
+ * `METHOD route`, kind SERVER, a child of the incoming `traceparent`, with Bulwark's own span
+ * inside it (the request runs in its context). 5xx answers set the error status; 4xx do not (a
+ * refusal is the server working). No client address or user agent: they identify people.
+ */
+function withHttpSpans(listener: RequestListener): RequestListener {
+  const tracer = trace.getTracer('@bulwark/cli');
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0] as string;
+    const route = ROUTES.has(path) ? path : undefined;
+    const method = METHODS.has(req.method ?? '') ? (req.method as string) : '_OTHER';
+    const parent = propagation.extract(context.active(), req.headers);
+    const addr = req.socket.localAddress;
+    const span = tracer.startSpan(
+      route === undefined ? method : `${method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: method,
+          // The path only when it is a route: an unmatched path is the caller's text (and cardinality).
+          ...(route === undefined ? {} : { [ATTR_URL_PATH]: route }),
+          [ATTR_URL_SCHEME]: 'http',
+          [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
+          ...(route === undefined ? {} : { [ATTR_HTTP_ROUTE]: route }),
+          ...(addr === undefined ? {} : { [ATTR_SERVER_ADDRESS]: addr, [ATTR_SERVER_PORT]: req.socket.localPort ?? 0 }),
+        },
+      },
+      parent,
+    );
+    res.once('close', () => {
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+      if (res.statusCode >= 500) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setAttribute(ATTR_ERROR_TYPE, String(res.statusCode));
+      }
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), () => listener(req, res));
+  };
+}
 
 /** Start-up warnings about who the server believes callers are. */
 function warnAboutIdentity(policy: Policy, logger: Logger): void {
@@ -154,7 +216,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       scores: model.info.scores,
     },
   };
-  const listener = (options.framework ?? 'hono') === 'express' ? expressApp(app) : honoApp(app);
+  const framework = (options.framework ?? 'hono') === 'express' ? expressApp(app) : honoApp(app);
+  const listener = options.httpSpans ? withHttpSpans(framework) : framework;
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer(
     {

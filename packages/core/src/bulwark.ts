@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Disclosure } from './disclosure.js';
-import { ConfigError } from './errors.js';
+import { type BulwarkError, ConfigError } from './errors.js';
 import { type CallOptions, type CallPlan, type CallTarget, runCall } from './pipeline/call.js';
 import { buildEntries, maxDisclosureOf } from './pipeline/guard-entry.js';
 import { createGuardRunner } from './pipeline/run-guards.js';
-import { PrincipalHasher } from './principal/principal.js';
+import { type Principal, PrincipalHasher } from './principal/principal.js';
 import { type Clock, systemClock } from './runtime/clock.js';
 import { cryptoRandom, type RandomSource } from './runtime/random.js';
 import { Instrumentation, type TelemetryOptions } from './telemetry/instrumentation.js';
@@ -78,6 +78,11 @@ export interface Bulwark {
   readonly maxDisclosure: Disclosure;
   /** Resolves and hashes caller identities (shared with adapters). */
   readonly principals: PrincipalHasher;
+  /**
+   * Records a request refused before the pipeline (by the HTTP layer: credentials, body, contract):
+   * a span and a count, with the error's code. Gives the error a request id if it has none.
+   */
+  recordRefusal(error: BulwarkError, principal?: Principal): void;
   /** Wraps a predict function (sync or async) into a guarded one. */
   wrap<I, O>(predict: (input: I, signal?: AbortSignal) => O | Promise<O>, options?: WrapOptions<I>): GuardedFunction<I, O>;
   /** Closes every guard that holds resources. */
@@ -142,13 +147,11 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
       count: (wrapOptions.countQueries ?? defaultCount) as (input: unknown) => number,
       validate: wrapOptions.validateInput as ((input: unknown) => void) | undefined,
     };
-    const guarded = (async (input: I, callOptions: CallOptions) => (await runCall(plan, target, input, callOptions)).output) as GuardedFunction<I, O>;
+    // No wrapper awaits the call: each form is the call itself (one async layer per request, not two).
+    const guarded = ((input: I, callOptions: CallOptions) => runCall(plan, target, input, callOptions, false)) as GuardedFunction<I, O>;
     Object.defineProperties(guarded, {
       run: {
-        value: async (input: I, callOptions: CallOptions): Promise<GuardedResult<O>> => {
-          const ctx = await runCall(plan, target, input, callOptions);
-          return { output: ctx.output as O, decisions: ctx.decisions, disclosure: ctx.disclosure, requestId: ctx.requestId, headers: ctx.responseHeaders };
-        },
+        value: (input: I, callOptions: CallOptions) => runCall(plan, target, input, callOptions, true) as Promise<GuardedResult<O>>,
       },
       bulwark: { value: bulwark },
       name: { value: `guarded ${predict.name || 'predict'}` },
@@ -162,6 +165,10 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
     guards: entries.map((e) => e.name),
     maxDisclosure,
     principals: hasher,
+    recordRefusal(error, principal) {
+      if (error.requestId === undefined) error.requestId = plan.runtime.newId();
+      telemetry.refusal(error.code, error.requestId, principal);
+    },
     wrap,
     async close() {
       await Promise.allSettled(entries.map((e) => e.guard.close?.()));

@@ -85,7 +85,7 @@ function send(res: Response, r: EndpointResponse): void {
   // Plain Node writes: Express's res.send would parse the content type and hash the body for an
   // ETag, neither of which a prediction answer needs.
   res.statusCode = r.status;
-  for (const [name, value] of Object.entries(r.headers)) res.setHeader(name, value);
+  for (const name in r.headers) res.setHeader(name, r.headers[name] as string);
   res.end(JSON.stringify(r.body));
 }
 

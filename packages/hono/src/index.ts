@@ -3,6 +3,7 @@
  * to a Response. No logic of its own; see @bulwark/core `createPredictEndpoint`.
  */
 
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   createPredictEndpoint,
@@ -23,6 +24,13 @@ import {
 import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
 
 export interface HonoAdapterOptions extends EndpointOptions {
+  /**
+   * Under @hono/node-server, write the answer straight to the Node response instead of building a
+   * web `Response` (faster: no `Headers` object, no conversion back). Middleware that changes the
+   * response *after* `await next()` (e.g. adds headers to `c.res`) does not see it; middleware that
+   * sets headers before is unaffected. Default false; `bulwark serve` sets it (it owns its app).
+   */
+  readonly direct?: boolean | undefined;
   /**
    * The client address. Default: the socket address under @hono/node-server (`c.env.incoming`);
    * on other runtimes pass e.g. `getConnInfo(c).remote.address`.
@@ -107,10 +115,24 @@ function respond(c: Context, r: EndpointResponse): Response {
 export function predictHandler(guarded: PredictGuarded, options: HonoAdapterOptions = {}): Handler {
   const endpoint = createPredictEndpoint(guarded, options);
   const remote = options.remoteAddress ?? nodeAddress;
+  if (options.direct) {
+    return async function bulwarkPredict(c) {
+      const r = await endpoint.handle(toEndpointRequest(c, remote));
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      if (outgoing === undefined || outgoing.headersSent) return respond(c, r);
+      outgoing.statusCode = r.status;
+      for (const name in r.headers) outgoing.setHeader(name, r.headers[name] as string);
+      outgoing.end(JSON.stringify(r.body));
+      return ALREADY_SENT;
+    };
+  }
   return async function bulwarkPredict(c) {
     return respond(c, await endpoint.handle(toEndpointRequest(c, remote)));
   };
 }
+
+/** @hono/node-server's protocol for "the handler wrote the Node response itself". */
+const ALREADY_SENT = new Response(null, { headers: { 'x-hono-already-sent': 'true' } });
 
 /**
  * Middleware form: resolves the caller and sets `c.get('bulwark')` (principal, guarded predict,

@@ -5,12 +5,12 @@
  * responses (see @bulwark/express and @bulwark/hono).
  */
 import { isUtf8 } from 'node:buffer';
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { LRUCache } from 'lru-cache';
 import type { GuardedFunction } from '../bulwark.js';
 import { BulwarkError, ConfigError, isBulwarkError } from '../errors.js';
-import { addressGroup, addressKey } from '../principal/ip.js';
+import { addressKey } from '../principal/ip.js';
 import type { Principal } from '../principal/principal.js';
-import { MemoryStore } from '../stores/memory.js';
-import type { LimitCheck } from '../stores/types.js';
 import type { Prediction } from '../types.js';
 import { PERIOD_MS, type PeriodName } from '../util/periods.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
@@ -90,6 +90,7 @@ const COUNTED = new Set(['invalid_request', 'invalid_input', 'unauthorized', 'pa
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
+  if (contentType === 'application/json') return true; // the common case, without string work
   const mime = contentType.split(';', 1)[0]?.trim().toLowerCase();
   return mime === 'application/json' || (mime?.startsWith('application/') === true && mime.endsWith('+json'));
 }
@@ -100,11 +101,8 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
   const hasher = guarded.bulwark.principals;
   const refusals = refusalLimiter(options.refusedRequests ?? { limit: 100, per: 'minute' });
   /** Who a refusal is charged to: the caller when resolved, else its address. */
-  const refusalScope = (req: RequestIdentity, principal: Principal | undefined): { scope: string; group: string } => {
-    if (principal !== undefined) return { scope: principal.hash, group: principal.kind === 'ip' ? `ip:${addressGroup(principal.id)}` : `id:${principal.hash}` };
-    const id = addressKey(req.remoteAddress) ?? 'unknown-address';
-    return { scope: hasher.hash('ip', id), group: `ip:${addressGroup(id)}` };
-  };
+  const refusalScope = (req: RequestIdentity, principal: Principal | undefined): string =>
+    principal !== undefined ? principal.hash : hasher.hash('ip', addressKey(req.remoteAddress) ?? 'unknown-address');
 
   const endpoint: PredictEndpoint = {
     limits,
@@ -131,31 +129,50 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
       if (!isUtf8(buf)) throw new BulwarkError('invalid_request', 'body is not valid UTF-8');
       return parseJsonSafely(buf.toString('utf8'), limits);
     },
-    async handle(req) {
-      let principal: Principal | undefined;
-      try {
-        principal = endpoint.principal(req);
-        // A caller past its refused-requests limit is refused before its body is read or parsed.
-        const early = refusals.check(refusalScope(req, principal));
-        if (early !== undefined) return errorResponse(early);
-        const rows = parsePredictBody(await endpoint.readJson(req), limits);
-        const result = await guarded.run(rows, new RequestCallOptions(principal, req));
-        const headers: Record<string, string> = {};
-        for (const name in result.headers) headers[name] = result.headers[name] as string;
-        headers['content-type'] = 'application/json; charset=utf-8';
-        headers['x-request-id'] = result.requestId;
-        return { status: 200, headers, body: { predictions: result.output } };
-      } catch (err) {
-        if (isBulwarkError(err) && COUNTED.has(err.code) && err.guard === undefined) {
-          const who = refusalScope(req, principal);
-          const over = refusals.check(who);
-          refusals.charge(who);
-          return errorResponse(over ?? err);
-        }
-        return errorResponse(err);
+    handle(req) {
+      // W3C trace context: when no instrumentation upstream made a span active, an incoming
+      // `traceparent` still parents Bulwark's span (the global propagator reads it; none: no-op).
+      const traceparent = req.header('traceparent');
+      if (traceparent !== undefined && trace.getSpan(context.active()) === undefined) {
+        const parent = propagation.extract(ROOT_CONTEXT, { traceparent, tracestate: req.header('tracestate') });
+        return context.with(parent, () => handle(req));
       }
+      return handle(req);
     },
   };
+
+  async function handle(req: EndpointRequest): Promise<EndpointResponse> {
+    let principal: Principal | undefined;
+    try {
+      principal = endpoint.principal(req);
+      // A caller past its refused-requests limit is refused before its body is read or parsed.
+      const early = refusals.check(refusalScope(req, principal));
+      if (early !== undefined) {
+        guarded.bulwark.recordRefusal(early, principal);
+        return errorResponse(early);
+      }
+      const rows = parsePredictBody(await endpoint.readJson(req), limits);
+      const result = await guarded.run(rows, new RequestCallOptions(principal, req));
+      const headers: Record<string, string> = {};
+      for (const name in result.headers) headers[name] = result.headers[name] as string;
+      headers['content-type'] = 'application/json; charset=utf-8';
+      headers['x-request-id'] = result.requestId;
+      return { status: 200, headers, body: { predictions: result.output } };
+    } catch (err) {
+      if (isBulwarkError(err) && err.requestId === undefined) {
+        // Refused before the pipeline (which gives every call an id and a span): do both here.
+        guarded.bulwark.recordRefusal(err, principal);
+      }
+      if (isBulwarkError(err) && COUNTED.has(err.code) && err.guard === undefined) {
+        const who = refusalScope(req, principal);
+        const over = refusals.check(who);
+        refusals.charge(who);
+        if (over !== undefined) over.requestId = err.requestId;
+        return errorResponse(over ?? err);
+      }
+      return errorResponse(err);
+    }
+  }
   return endpoint;
 }
 
@@ -175,9 +192,10 @@ export class RequestCallOptions {
 }
 
 /**
- * The refused-requests limit: a GCRA rate per caller in a bounded in-process store (a flood of new
- * addresses shares overflow buckets by address group rather than filling it). A check costs one
- * lookup; only refusals are charged.
+ * The refused-requests limit: a GCRA rate per caller, in process. The state lives in an LRU map
+ * (100,000 callers): a check is one lookup, only refusals write. An LRU may forget a caller that
+ * floods with fresh identities; each of those still meets the limit, and callers that are not
+ * refused are never touched.
  */
 function refusalLimiter(o: { readonly limit: number; readonly per: PeriodName }) {
   if (!Number.isSafeInteger(o.limit) || o.limit < 1 || !Object.hasOwn(PERIOD_MS, o.per)) {
@@ -192,21 +210,27 @@ function refusalLimiter(o: { readonly limit: number; readonly per: PeriodName })
       'endpoint options',
     );
   }
-  const store = new MemoryStore({ maxKeys: 50_000 });
-  const probe: LimitCheck = { key: 'refused', kind: 'gcra', limit: o.limit, periodMs: PERIOD_MS[o.per], cost: 1 };
-  const peek: LimitCheck = { ...probe, cost: 0 };
+  const interval = PERIOD_MS[o.per] / o.limit;
+  const capacity = interval * o.limit;
+  // Theoretical arrival time (ms) of the next refusal, per caller.
+  const tat = new LRUCache<string, number>({ max: 100_000 });
   return {
-    check(who: { scope: string; group: string }): BulwarkError | undefined {
-      const r = store.consumeSync(who.scope, [peek], { overflowScope: who.group });
-      // remaining 0: the next refusal would not fit.
-      if (r.states[0]?.remaining !== 0) return undefined;
+    check(scope: string): BulwarkError | undefined {
+      const t = tat.peek(scope);
+      if (t === undefined) return undefined;
+      const now = Date.now();
+      // Full when one more refusal would not fit.
+      if (Math.max(t, now) + interval - now <= capacity) return undefined;
       return new BulwarkError('rate_limited', 'too many refused requests: fix the requests, then retry', {
-        retryAfterSeconds: Math.ceil((r.states[0]?.resetMs ?? 1000) / 1000),
+        retryAfterSeconds: Math.ceil((Math.max(t, now) + interval - now - capacity) / 1000),
         headers: { connection: 'close' },
       });
     },
-    charge(who: { scope: string; group: string }): void {
-      store.consumeSync(who.scope, [probe], { overflowScope: who.group });
+    charge(scope: string): void {
+      const now = Date.now();
+      const next = Math.max(tat.peek(scope) ?? now, now) + interval;
+      // Never beyond the burst: a caller that keeps sending while refused does not dig deeper.
+      tat.set(scope, Math.min(next, now + capacity + interval));
     },
   };
 }

@@ -42,8 +42,17 @@ function isPrincipal(p: unknown): p is Principal {
   return typeof p === 'object' && p !== null && 'hash' in p && 'kind' in p && 'id' in p;
 }
 
-/** Runs one guarded call; resolves with the context, from which both call forms take what they need. */
-export async function runCall(plan: CallPlan, target: CallTarget, input: unknown, callOptions: CallOptions): Promise<CallContext<unknown, unknown>> {
+/** What a call resolves with: the output alone (the guarded function), or the output with its decisions (`run`). */
+export interface CallResult {
+  readonly output: unknown;
+  readonly decisions: readonly import('../types.js').Decision[];
+  readonly disclosure: import('../disclosure.js').Disclosure;
+  readonly requestId: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Runs one guarded call; resolves with the output, or (`full`) with the output and what the guards said. */
+export async function runCall(plan: CallPlan, target: CallTarget, input: unknown, callOptions: CallOptions, full: boolean): Promise<unknown> {
   const { telemetry, runner, before, after, runtime } = plan;
   const p = callOptions?.principal;
   if (p === undefined || p === null || p === '') {
@@ -100,13 +109,23 @@ export async function runCall(plan: CallPlan, target: CallTarget, input: unknown
       });
       telemetry.content(span, C.ATTR_CONTENT_OUTPUT, ctx.output);
     }
-    return ctx;
+    if (!full) return ctx.output;
+    const result: CallResult = {
+      output: ctx.output,
+      decisions: ctx.decisions,
+      disclosure: ctx.disclosure,
+      requestId: ctx.requestId,
+      headers: ctx.responseHeaders,
+    };
+    return result;
   } catch (err) {
     const e = isBulwarkError(err) ? err : new BulwarkError('internal_error', 'unexpected failure', { cause: err });
     outcome = e.isServerError ? 'error' : 'denied';
-    if (e.requestId === undefined && ctx !== undefined) e.requestId = ctx.requestId;
+    // Every refusal or failure of a call carries its id (the span has it too), also one refused by validateInput.
+    if (e.requestId === undefined) e.requestId = ctx !== undefined ? ctx.requestId : runtime.newId();
     if (recording) {
       telemetry.setAttributes(span, {
+        [C.ATTR_REQUEST_ID]: e.requestId,
         [C.ATTR_OUTCOME]: outcome,
         [C.ATTR_ERROR_CODE]: e.code,
         [C.ATTR_DECISION_COUNT]: ctx === undefined ? 0 : countNonAllow(ctx),

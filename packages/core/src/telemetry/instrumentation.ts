@@ -60,11 +60,13 @@ export class Instrumentation {
     let meter: Meter | undefined;
     try {
       meter = options.meter ?? metrics.getMeter(SCOPE, SCOPE_VERSION);
-      this.#requests = meter.createCounter(C.METRIC_REQUESTS, { description: 'Guarded inference calls' });
-      this.#queries = meter.createCounter(C.METRIC_QUERIES, { description: 'Rows queried (a batch of N rows is N)' });
-      this.#decisions = meter.createCounter(C.METRIC_DECISIONS, { description: 'Guard verdicts other than allow' });
-      this.#guardDuration = meter.createHistogram(C.METRIC_GUARD_DURATION, { unit: 's', description: 'Time in guard hooks' });
-      this.#modelDuration = meter.createHistogram(C.METRIC_MODEL_DURATION, { unit: 's', description: 'Time in the model call' });
+      this.#requests = meter.createCounter(C.METRIC_REQUESTS, { unit: '{request}', description: 'Guarded inference calls, and requests refused before them' });
+      this.#queries = meter.createCounter(C.METRIC_QUERIES, { unit: '{row}', description: 'Rows queried (a batch of N rows is N)' });
+      this.#decisions = meter.createCounter(C.METRIC_DECISIONS, { unit: '{decision}', description: 'Guard verdicts other than allow' });
+      // Guards take microseconds, models milliseconds: the SDK's default boundaries (0, 5, 10 … s) would put every sample in the first bucket.
+      const advice = { explicitBucketBoundaries: [...C.DURATION_BUCKETS_S] };
+      this.#guardDuration = meter.createHistogram(C.METRIC_GUARD_DURATION, { unit: 's', description: 'Time in guard hooks', advice });
+      this.#modelDuration = meter.createHistogram(C.METRIC_MODEL_DURATION, { unit: 's', description: 'Time in the model call', advice });
     } catch {
       // A meter that cannot create instruments: run without metrics.
     }
@@ -151,6 +153,25 @@ export class Instrumentation {
     } catch {
       ignore();
     }
+  }
+
+  /**
+   * A request refused before the pipeline (bad credentials, body, contract): one short span with
+   * its code, and a count in the request metric, so a flood of refusals is visible.
+   */
+  refusal(code: string, requestId: string, principal: { readonly hash: string; readonly kind: string } | undefined): void {
+    const span = this.startSpan();
+    if (this.recording(span)) {
+      this.setAttributes(span, {
+        [C.ATTR_REQUEST_ID]: requestId,
+        [C.ATTR_OUTCOME]: 'denied',
+        [C.ATTR_ERROR_CODE]: code,
+        [C.ATTR_QUERY_COUNT]: 0,
+        [C.ATTR_STAGE]: 'request',
+        ...(principal === undefined ? {} : { [C.ATTR_PRINCIPAL_HASH]: principal.hash, [C.ATTR_PRINCIPAL_KIND]: principal.kind }),
+      });
+    }
+    this.end(span, 'denied', 0);
   }
 
   end(span: SpanRef, outcome: Outcome, queries: number): void {

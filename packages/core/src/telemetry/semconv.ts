@@ -40,6 +40,9 @@ export const ATTR_CONTENT_INPUT = 'bulwark.content.input';
 /** Opt-in only (`captureContent`): the output as returned to the caller, JSON, truncated. */
 export const ATTR_CONTENT_OUTPUT = 'bulwark.content.output';
 
+/** Where a refusal happened: `request` (before the pipeline: credentials, body, contract); absent for guarded calls. */
+export const ATTR_STAGE = 'bulwark.stage';
+
 /** Stable OTel attribute: the class of error, set only when the call failed on the server side. */
 export const ATTR_ERROR_TYPE = 'error.type';
 
@@ -63,3 +66,11 @@ export const METRIC_DECISIONS = 'bulwark.decisions';
 export const METRIC_GUARD_DURATION = 'bulwark.guard.duration';
 /** Histogram (s): time spent in the model call, by model. */
 export const METRIC_MODEL_DURATION = 'bulwark.model.duration';
+
+/**
+ * Bucket boundaries (seconds) advised for the duration histograms: 5 µs to 10 s, roughly 1-2.5-5
+ * per decade, so microsecond guards and second-long models both land in informative buckets.
+ */
+export const DURATION_BUCKETS_S: readonly number[] = Object.freeze([
+  0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
