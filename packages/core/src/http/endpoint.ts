@@ -215,6 +215,9 @@ function refusalLimiter(o: { readonly limit: number; readonly per: PeriodName })
   // Theoretical arrival time (ms) of the next refusal, per caller.
   const tat = new LRUCache<string, number>({ max: 100_000 });
   return {
+    get empty(): boolean {
+      return tat.size === 0;
+    },
     check(scope: string): BulwarkError | undefined {
       const t = tat.peek(scope);
       if (t === undefined) return undefined;
