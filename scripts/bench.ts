@@ -10,6 +10,7 @@ import { benchBudget } from './bench/budget.js';
 import { benchHttp } from './bench/http.js';
 import { benchPipeline } from './bench/pipeline.js';
 import { machine } from './bench/stats.js';
+import { benchSupplyChain } from './bench/supply-chain.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -98,6 +99,26 @@ if (!only || only === 'attack') {
   for (const r of a) lines.push(`| ${r.rowsPerRequest} | ${r.queriesPerSecond.toFixed(0)} | ${r.requestsPerSecond.toFixed(0)} |`);
   sections.attack = lines.join('\n');
   out(sections.attack);
+}
+
+if (!only || only === 'supply-chain') {
+  out('verified loading and scanning…');
+  const sc = await benchSupplyChain(quick);
+  results.supplyChain = sc;
+  const lines = [
+    '| model | MB | plain create, ms | verified load, ms | ÷ plain | verified + signature, ms | ÷ plain |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...sc.load.map(
+      (r) =>
+        `| ${r.model} | ${r.mb < 1 ? r.mb.toFixed(3) : r.mb.toFixed(0)} | ${r.plainMs.toFixed(2)} | ${r.verifiedMs.toFixed(2)} | ${r.verifiedRatio.toFixed(2)} | ${r.signedMs.toFixed(2)} | ${r.signedRatio.toFixed(2)} |`,
+    ),
+    '',
+    '| scan | MB | ms | MB/s |',
+    '|---|---:|---:|---:|',
+    ...sc.scan.map((r) => `| ${r.format} | ${r.mb.toFixed(1)} | ${r.ms.toFixed(1)} | ${r.mbPerSecond.toFixed(0)} |`),
+  ];
+  sections['supply-chain'] = lines.join('\n');
+  out(sections['supply-chain']);
 }
 
 if (!quick) {

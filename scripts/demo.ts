@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { boundsOf, createTarget, evasionAttack, extractionAttack, httpTransport, scaleOf } from '@bulwark/attack-lab';
 import { startServer } from '@bulwark/cli';
 import type { Decision, DecisionInfo } from '@bulwark/core';
-import { fraudData, modelPath } from '@bulwark/models';
+import { fraudData, modelPath, modelsPublicKey } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -36,6 +36,8 @@ const server = await startServer({
   policy: `${root}policies/demo.yaml`,
   port: 0,
   principalSecret: 'demo-principal-secret-0001',
+  // The shipped models are signed (packages/models/artifacts/model.sig): refused unless they verify.
+  verify: { verifyWith: modelsPublicKey() },
   onDecision,
 });
 const url = `${server.url}/v1/predict`;
@@ -45,7 +47,7 @@ const post = async (body: string, key?: string) => {
 };
 
 say(color(1, 'Bulwark demo: a guarded fraud-scoring API and a scripted attacker'));
-say(`bulwark serve: model fraud (sha256 ${server.model.descriptor.digest.slice(0, 12)}…) on ${server.url}, policy policies/demo.yaml`);
+say(`bulwark serve: model fraud (sha256 ${server.model.descriptor.digest.slice(0, 12)}…, signature verified) on ${server.url}, policy policies/demo.yaml`);
 say('guards: budget (per-key rate, daily quota weighted by what answers reveal), mask-output (scores rounded to 2 decimals); known API keys required');
 
 step('1. A legitimate analyst scores two transactions');

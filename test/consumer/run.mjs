@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixture/', import.meta.url));
 const record = process.argv.includes('--record');
-const PUBLIC = ['core', 'onnx', 'express', 'hono', 'redis-store', 'attack-lab', 'models', 'cli'];
+const PUBLIC = ['core', 'onnx', 'supply-chain', 'express', 'hono', 'redis-store', 'attack-lab', 'models', 'cli'];
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
 const transcript = [];
 const started = Date.now();
@@ -65,7 +65,7 @@ run(
   ['install', '--no-audit', '--no-fund', ...tarballs.map((t) => `./packs/${t}`), 'onnxruntime-node@1.23.2', 'express@5', 'hono@4', '@hono/node-server@1'],
   {
     cwd: app,
-    show: 'ONNXRUNTIME_NODE_INSTALL=skip npm install @bulwark/core @bulwark/onnx @bulwark/express @bulwark/hono @bulwark/redis-store @bulwark/attack-lab @bulwark/models @bulwark/cli onnxruntime-node express hono @hono/node-server',
+    show: 'ONNXRUNTIME_NODE_INSTALL=skip npm install @bulwark/core @bulwark/onnx @bulwark/supply-chain @bulwark/express @bulwark/hono @bulwark/redis-store @bulwark/attack-lab @bulwark/models @bulwark/cli onnxruntime-node express hono @hono/node-server',
     keep: (o) =>
       o
         .trim()
@@ -90,6 +90,8 @@ transcript.push('(no type errors)');
 // 5. The packed CLI.
 run('npx', ['bulwark', '--version'], { cwd: app });
 run('npx', ['bulwark', 'attack', '--help'], { cwd: app, keep: (o) => o.trim().split('\n').slice(0, 3).join('\n') });
+run('npx', ['bulwark', 'verify', 'node_modules/@bulwark/models/artifacts', '--key', 'node_modules/@bulwark/models/keys/bulwark-models.pub'], { cwd: app });
+run('npx', ['bulwark', 'scan', 'node_modules/@bulwark/models/artifacts'], { cwd: app, keep: (o) => o.trim().split('\n').pop() });
 await serveOnce(app);
 
 // 6. What publishing would do.
@@ -112,9 +114,10 @@ if (record) writeTranscript();
 /** `bulwark serve` from the installed package, one prediction over HTTP, then SIGTERM. */
 async function serveOnce(cwd) {
   const model = 'node_modules/@bulwark/models/artifacts/fraud.onnx';
-  const shown = `npx bulwark serve --model ${model} --port 0`;
+  const key = 'node_modules/@bulwark/models/keys/bulwark-models.pub';
+  const shown = `npx bulwark serve --model ${model} --verify-with ${key} --canary --port 0`;
   process.stdout.write(`$ ${shown}\n`);
-  const child = spawn('node', ['node_modules/@bulwark/cli/bin/bulwark.mjs', 'serve', '--model', model, '--port', '0'], {
+  const child = spawn('node', ['node_modules/@bulwark/cli/bin/bulwark.mjs', 'serve', '--model', model, '--verify-with', key, '--canary', '--port', '0'], {
     cwd,
     env: { ...env, BULWARK_PRINCIPAL_SECRET: 'consumer-test-secret-0123456789' },
   });

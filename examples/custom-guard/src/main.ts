@@ -1,11 +1,11 @@
 /** Runs the custom guard in monitor mode, then enforcing, on two transactions. */
 import { createBulwark, isBulwarkError } from '@bulwark/core';
-import { modelPath } from '@bulwark/models';
+import { modelPath, modelsPublicKey } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { featureRange } from './feature-range.js';
 import { trainingRanges } from './ranges.js';
 
-const model = await loadOnnxClassifier(modelPath('fraud'));
+const model = await loadOnnxClassifier(modelPath('fraud'), { verifyWith: modelsPublicKey() }); // the shipped models are signed
 const normal = [42, 13, 0.2, 5, 0, 1, 0, 900];
 const crafted = [42, 13, 0.2, 5, 0, 1, 0, 1e6]; // an account age no real card has
 for (const mode of ['monitor', 'enforce'] as const) {

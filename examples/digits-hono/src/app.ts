@@ -4,12 +4,12 @@
  */
 import { createBulwark, maskOutput } from '@bulwark/core';
 import { predictHandler } from '@bulwark/hono';
-import { modelPath } from '@bulwark/models';
+import { modelPath, modelsPublicKey } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { Hono } from 'hono';
 
 export async function createDigitsApp(): Promise<{ app: Hono; close(): Promise<void> }> {
-  const model = await loadOnnxClassifier(modelPath('digits'));
+  const model = await loadOnnxClassifier(modelPath('digits'), { verifyWith: modelsPublicKey() }); // refused unless signed by that key
   const guarded = createBulwark({ model: model.descriptor, guards: [maskOutput({ form: 'top-k', k: 1, decimals: 3 })] }).wrap(
     (rows: number[][]) => model.predict(rows),
     { validateInput: (rows) => model.validate(rows) },

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createBulwark, maskOutput } from '@bulwark/core';
 import { bulwark, errorHandler, predictHandler } from '@bulwark/express';
-import { modelInfo, modelPath } from '@bulwark/models';
+import { modelInfo, modelPath, modelsPublicKey } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import express from 'express';
 
@@ -17,7 +17,7 @@ export const DEMO_KEYS = { checkout: 'sk_demo_checkout_service', analyst: 'sk_de
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 
 export async function createFraudServer(): Promise<{ server: Server; close(): Promise<void> }> {
-  const model = await loadOnnxClassifier(modelPath('fraud'), { version: '1', expectedSha256: modelInfo('fraud').sha256 });
+  const model = await loadOnnxClassifier(modelPath('fraud'), { version: '1', expectedSha256: modelInfo('fraud').sha256, verifyWith: modelsPublicKey() });
   const guarded = createBulwark({
     model: model.descriptor,
     guards: [maskOutput({ form: 'rounded', decimals: 2 })],

@@ -3,11 +3,11 @@
  * through the same guards as the API, so that batch access is accounted and audited too.
  */
 import { createBulwark, type Decision, maskOutput } from '@bulwark/core';
-import { fraudData, modelPath } from '@bulwark/models';
+import { fraudData, modelPath, modelsPublicKey } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 
 export async function scoreBatch(rows: number[][], job: string): Promise<{ flagged: number; decisions: readonly Decision[] }> {
-  const model = await loadOnnxClassifier(modelPath('fraud'));
+  const model = await loadOnnxClassifier(modelPath('fraud'), { verifyWith: modelsPublicKey() });
   const bulwark = createBulwark({ model: model.descriptor, guards: [maskOutput({ form: 'label' })] });
   const predict = bulwark.wrap((batch: number[][]) => model.predict(batch), { validateInput: (b) => model.validate(b) });
   // The principal is the job, so its queries are counted like any caller's (N rows = N queries).

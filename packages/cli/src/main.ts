@@ -9,9 +9,11 @@ import { isBulwarkError, isConfigError } from '@bulwark/core';
 import { type Command, helpOf, type Io, parse, UsageError } from './command.js';
 import { attack } from './commands/attack.js';
 import { hashKey } from './commands/hash-key.js';
+import { keygen, sign, verify } from './commands/keys.js';
+import { scan } from './commands/scan.js';
 import { serve } from './commands/serve.js';
 
-const COMMANDS: readonly Command[] = [serve as unknown as Command, attack as unknown as Command, hashKey as unknown as Command];
+const COMMANDS: readonly Command[] = [serve, attack, scan, sign, verify, keygen, hashKey] as unknown as Command[];
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),

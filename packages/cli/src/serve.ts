@@ -55,6 +55,8 @@ export interface ServeOptions {
   readonly framework?: Framework | undefined;
   /** Refuse to start unless the model's sha256 matches. */
   readonly modelSha256?: string | undefined;
+  /** How the model file is verified before loading: signature key, external data, canary (see @bulwark/onnx). */
+  readonly verify?: Omit<import('@bulwark/onnx').VerifyOptions, 'expectedSha256'> | undefined;
   /** Shared HMAC key for caller hashes (env BULWARK_PRINCIPAL_SECRET in the CLI). */
   readonly principalSecret?: string | undefined;
   readonly onDecision?: ((d: Decision, info: DecisionInfo) => void) | undefined;
@@ -167,6 +169,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
   });
   const model = await loadOnnxClassifier(options.model, {
+    ...options.verify,
     name: policy.model?.name,
     version: policy.model?.version,
     expectedSha256: options.modelSha256,

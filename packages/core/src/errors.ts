@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   internal_error: 500,
   /** The model is not loaded or its inference failed. */
   model_unavailable: 503,
+  /**
+   * The model file failed verification before any runtime saw it: its digest or signature, its
+   * links, its size, or what its graph holds (external data, custom operator domains, limits).
+   */
+  model_rejected: 503,
   /** A state store (e.g. Redis) is unreachable or too slow, and the guard fails closed. */
   store_unavailable: 503,
 } as const;

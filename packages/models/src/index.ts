@@ -15,6 +15,20 @@ export function modelPath(name: ShippedModelName): string {
   return `${root}artifacts/${name}.onnx`;
 }
 
+/**
+ * The public key the shipped models are signed with (PEM, ECDSA P-256). `artifacts/model.sig`
+ * is an OpenSSF model-signing bundle over every file of `artifacts/`; load with
+ * `loadOnnxClassifier(modelPath('fraud'), { verifyWith: modelsPublicKey() })`.
+ */
+export function modelsPublicKey(): string {
+  return readFileSync(`${root}keys/bulwark-models.pub`, 'utf8');
+}
+
+/** The folder of the shipped models (what `artifacts/model.sig` signs). */
+export function artifactsPath(): string {
+  return `${root}artifacts`;
+}
+
 export interface ManifestEntry {
   readonly name: ShippedModelName;
   readonly sha256: string;

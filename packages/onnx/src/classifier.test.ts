@@ -77,12 +77,12 @@ describe('loadOnnxClassifier on the shipped models', () => {
     expect(await err(fraud.predict(new Array(1025).fill(row)))).toMatchObject({ code: 'invalid_input', message: 'at most 1024 rows per call (received 1025)' });
   });
 
-  it('refuses a file whose digest does not match, and a file that is not a model', async () => {
+  it('refuses a file whose digest does not match, and a file that is not a model (model_rejected); a missing file is model_unavailable', async () => {
     expect(await err(loadOnnxClassifier(modelPath('fraud'), { expectedSha256: '0'.repeat(64) }))).toMatchObject({
-      code: 'model_unavailable',
+      code: 'model_rejected',
       message: expect.stringMatching(/digest mismatch/),
     });
-    expect(await err(loadOnnxClassifier(new Uint8Array([1, 2, 3, 4])))).toMatchObject({ code: 'model_unavailable' });
+    expect(await err(loadOnnxClassifier(new Uint8Array([1, 2, 3, 4])))).toMatchObject({ code: 'model_rejected', message: expect.stringMatching(/onnx\/parse-error/) });
     expect(await err(loadOnnxClassifier('/nonexistent/model.onnx'))).toMatchObject({ code: 'model_unavailable' });
   });
 });

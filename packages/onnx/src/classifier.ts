@@ -1,17 +1,17 @@
 /**
  * An ONNX classifier on onnxruntime-node: float32 input `[batch, d]`, output `[batch, k]`.
- * The file is read once; its sha256 is computed over those same bytes (and checked against
- * `expectedSha256` when given) and the session is created from them, so what was hashed is what runs.
+ * Every model is loaded verified (verified-load.ts): the file is read once, checked (links, size,
+ * digest or signature, its graph walked), and the session is created from those same bytes, so
+ * what was checked is what runs.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { BulwarkError, ConfigError, type ModelDescriptor, type Prediction } from '@bulwark/core';
 import * as ort from 'onnxruntime-node';
 import { argmax, looksLikeProbabilities, softmaxRow } from './scores.js';
 import { toFloat32Rows } from './tensor-input.js';
+import { canaryLoad, type VerifyOptions, verifyModelSource } from './verified-load.js';
 
-export interface OnnxClassifierOptions {
+export interface OnnxClassifierOptions extends VerifyOptions {
   /** Name in telemetry (default: the file name without `.onnx`). */
   readonly name?: string | undefined;
   readonly version?: string | undefined;
@@ -20,8 +20,6 @@ export interface OnnxClassifierOptions {
    * (default: decided once at load time by running one all-zero row).
    */
   readonly scores?: 'auto' | 'probabilities' | 'logits' | undefined;
-  /** Refuse to load unless the file's sha256 (hex) matches. */
-  readonly expectedSha256?: string | undefined;
   /** Most rows in one call (default 1024). */
   readonly maxBatch?: number | undefined;
   /** Passed to onnxruntime (default: one intra-op thread, which is fastest for small models). */
@@ -73,22 +71,23 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorDe
  * const [p] = await model.predict([[120, 3, 0.4, 12, 1, 0, 0, 400]])
  * ```
  * @throws {ConfigError} when the model is not a float32 [batch, d] → [batch, k] classifier.
- * @throws {BulwarkError} `model_unavailable` when the file cannot be read or its digest does not match.
+ * @throws {BulwarkError} `model_rejected` when the file fails verification (digest, signature,
+ *   links, external data, operator domains, limits); `model_unavailable` when it cannot be read or
+ *   onnxruntime cannot load it.
  */
 export async function loadOnnxClassifier(source: string | Uint8Array, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
-  let bytes: Uint8Array;
-  try {
-    bytes = typeof source === 'string' ? await readFile(source) : source;
-  } catch (err) {
-    throw new BulwarkError('model_unavailable', `cannot read model file ${basename(String(source))}`, { cause: err });
-  }
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  if (options.expectedSha256 !== undefined && options.expectedSha256.toLowerCase() !== digest) {
-    throw new BulwarkError('model_unavailable', `model digest mismatch: expected sha256 ${options.expectedSha256}, file has ${digest}`);
-  }
+  const verified = verifyModelSource(source, options);
+  if (options.canary) await canaryLoad(verified);
+  const { bytes, digest } = verified;
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, ...options.sessionOptions });
+    session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      ...options.sessionOptions,
+      // Only the bytes read and checked above: onnxruntime opens no file by path.
+      ...(verified.externalData.length > 0 ? { externalData: verified.externalData.map((f) => ({ path: f.location, data: f.bytes })) } : {}),
+    });
   } catch (err) {
     throw new BulwarkError('model_unavailable', 'onnxruntime could not load the model', { cause: err });
   }

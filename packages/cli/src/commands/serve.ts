@@ -1,4 +1,5 @@
 /** `bulwark serve`: a guarded HTTP prediction server for an ONNX classifier. */
+import { readFileSync } from 'node:fs';
 
 import { defineCommand, intOption, regularFile, UsageError } from '../command.js';
 import { decisionLogger } from '../decision-log.js';
@@ -13,6 +14,10 @@ export const serve = defineCommand({
   --model <file>          the ONNX classifier: float32 [batch, d] in, [batch, k] out (required)
   --policy <file>         a JSON or YAML policy (docs/policy.md); none: no guards, any caller
   --model-sha256 <hex>    refuse to start unless the model file has this sha256
+  --verify-with <pub>     refuse to start unless the model is signed by this public key (bulwark sign);
+                          the signature is <model>.sig, or model.sig in its folder (--signature <file>)
+  --allow-external-data   let the model keep tensors in other files of its folder (refused by default)
+  --canary                load the model once in a child process first (a native crash stays there)
   --port <n>              port to listen on (default 8080; 0 picks a free one)
   --host <addr>           address to bind (default 127.0.0.1)
   --framework <name>      hono (default) or express: the same HTTP contract on either
@@ -31,6 +36,10 @@ finish, then the process exits 0.`,
     model: { type: 'string' },
     policy: { type: 'string' },
     'model-sha256': { type: 'string' },
+    'verify-with': { type: 'string' },
+    signature: { type: 'string' },
+    'allow-external-data': { type: 'boolean', default: false },
+    canary: { type: 'boolean', default: false },
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
     framework: { type: 'string', default: 'hono' },
@@ -58,6 +67,12 @@ finish, then the process exits 0.`,
       host: values.host,
       framework: values.framework,
       modelSha256: values['model-sha256'],
+      verify: {
+        verifyWith: values['verify-with'] === undefined ? undefined : readFileSync(regularFile(values['verify-with'], '--verify-with')),
+        signaturePath: values.signature === undefined ? undefined : regularFile(values.signature, '--signature'),
+        allowExternalData: values['allow-external-data'],
+        canary: values.canary,
+      },
       principalSecret: secret,
       logger: {
         warn: (message, fields) => io.err(`bulwark: warning${fields?.code === undefined ? '' : ` ${fields.code}`}: ${message}`),

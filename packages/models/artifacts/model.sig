@@ -1,0 +1,19 @@
+{
+  "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+  "verificationMaterial": {
+    "publicKey": {
+      "hint": "5927a4f8699eeeb424272268f88164bad4bdbbacf6b91458d1880c5fc33b4924"
+    },
+    "tlogEntries": []
+  },
+  "dsseEnvelope": {
+    "payload": "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJzdWJqZWN0IjpbeyJuYW1lIjoiYXJ0aWZhY3RzIiwiZGlnZXN0Ijp7InNoYTI1NiI6IjY5YTdkZjEzMjJiM2FkMDRhNzFmMWM0Y2E5ZGRiZDRiMDMyOWE4NDE4YTYzOWMxNzFhYWRhYzc5MzI4NGY3N2EifX1dLCJwcmVkaWNhdGVUeXBlIjoiaHR0cHM6Ly9tb2RlbF9zaWduaW5nL3NpZ25hdHVyZS92MS4wIiwicHJlZGljYXRlIjp7InNlcmlhbGl6YXRpb24iOnsibWV0aG9kIjoiZmlsZXMiLCJoYXNoX3R5cGUiOiJzaGEyNTYiLCJhbGxvd19zeW1saW5rcyI6ZmFsc2UsImlnbm9yZV9wYXRocyI6WyJtb2RlbC5zaWciLCIuZ2l0IiwiLmdpdGF0dHJpYnV0ZXMiLCIuZ2l0aHViIiwiLmdpdGlnbm9yZSJdfSwicmVzb3VyY2VzIjpbeyJuYW1lIjoiZGlnaXRzLm9ubngiLCJhbGdvcml0aG0iOiJzaGEyNTYiLCJkaWdlc3QiOiJkYmU4OWI3NzZiOGQ2NjEwOWI4MmY4Yjg0ODg3NjMxMjdmZDU4NzAwNTc5MjViZTk3NjYwZjg0YTFlMWYwZDQ1In0seyJuYW1lIjoiZnJhdWQtaGFyZGVuZWQub25ueCIsImFsZ29yaXRobSI6InNoYTI1NiIsImRpZ2VzdCI6IjgwOGE4MjdjYTQxNTNhYzQzODAwYTU4MDAwYjhiMGM4NTNiZDczMWJjOGYwNTI5ZDRkNWYwYzExZDg5YWNjZWIifSx7Im5hbWUiOiJmcmF1ZC5vbm54IiwiYWxnb3JpdGhtIjoic2hhMjU2IiwiZGlnZXN0IjoiMzQ2NDhlZDYzYjgyYmVkYTU1M2I3ZmFmMTM5MTVlNzkxNGYxOGE0YWE3NTAyNTNiMzA2OTUxZDdjN2Y0OWJiMCJ9LHsibmFtZSI6ImxlYWt5Lm9ubngiLCJhbGdvcml0aG0iOiJzaGEyNTYiLCJkaWdlc3QiOiJkMTZhYTkzMjlhYTJkNWY2MTkwOWUwNGQwNzFiMmI3NTIyOTU4M2E3ZTI0OGQwMzNhYTMyOTY4NWY3YzgyMzg5In0seyJuYW1lIjoibWFuaWZlc3QuanNvbiIsImFsZ29yaXRobSI6InNoYTI1NiIsImRpZ2VzdCI6ImMxM2Q0MDIwZTg4ZDcwNGY2MGFjZjIxNDc5YTcwMTcyZTFiMDYxNWJlNDllNjgzOTk2OWFkODVlOGE4N2MyZjUifV19fQ==",
+    "payloadType": "application/vnd.in-toto+json",
+    "signatures": [
+      {
+        "sig": "MEYCIQC8ZGhmoKlFSBVI8qJnvGYN0DF1c4ZVp+c2OJvRpjp2lAIhAKgtAEXxHfI4ui6mI/OfvLnb3o5LmJCjH3abg75SmqKj",
+        "keyid": ""
+      }
+    ]
+  }
+}
