@@ -82,7 +82,10 @@ describe('loadOnnxClassifier on the shipped models', () => {
       code: 'model_rejected',
       message: expect.stringMatching(/digest mismatch/),
     });
-    expect(await err(loadOnnxClassifier(new Uint8Array([1, 2, 3, 4])))).toMatchObject({ code: 'model_rejected', message: expect.stringMatching(/onnx\/parse-error/) });
+    expect(await err(loadOnnxClassifier(new Uint8Array([1, 2, 3, 4])))).toMatchObject({
+      code: 'model_rejected',
+      message: expect.stringMatching(/onnx\/parse-error/),
+    });
     expect(await err(loadOnnxClassifier('/nonexistent/model.onnx'))).toMatchObject({ code: 'model_unavailable' });
   });
 });
