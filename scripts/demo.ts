@@ -91,7 +91,7 @@ const extraction = await extractionAttack(createTarget('guarded', httpTransport(
 });
 for (const p of extraction.points.filter((x) => x.queries <= extraction.stats.rowsSent))
   say(
-    `  at ${String(p.queries).padStart(5)} queries sent (${p.answered} answered): the clone agrees with the model on ${(p.fidelity * 100).toFixed(1)}% of unseen transactions`,
+    `  at ${String(p.queries).padStart(5)} queries sent (${p.answered} answered): the clone agrees with the model on ${p.fidelity === undefined ? '(too few answers to say)' : `${(p.fidelity.value * 100).toFixed(1)}% of unseen transactions`}`,
   );
 const refused = Object.entries(extraction.stats.refusals)
   .map(([c, n]) => `${n} × ${c}`)
@@ -124,7 +124,7 @@ step('Summary');
 say('  guard decisions during the run:');
 for (const [key, n] of [...seen.entries()].sort((a, b) => b[1] - a[1])) say(`    ${String(n).padStart(6)} × ${key}`);
 say(
-  `  evasion: ${evasion.succeeded}/${evasion.attempted} flipped; extraction: ${(extraction.finalFidelity * 100).toFixed(1)}% fidelity from ${extraction.stats.rowsAnswered} answered queries.`,
+  `  evasion: ${evasion.succeeded}/${evasion.attempted} flipped; extraction: ${extraction.fidelity === undefined ? 'not measured' : `${(extraction.fidelity.value * 100).toFixed(1)}%`} fidelity from ${extraction.stats.rowsAnswered} answered queries.`,
 );
 say('  The daily budget capped how many answers the partner key could get; rounding alone stops');
 say('  neither attack (docs/robustness.md). A small model is cloned from few queries: budgets set');

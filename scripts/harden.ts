@@ -66,7 +66,7 @@ for (const [name, m] of [
   const dd = await attack(m, testFraud, 'decision');
   const q = (r: EvasionResult) => (r.meanQueriesPerSuccess === undefined ? '–' : r.meanQueriesPerSuccess.toFixed(0));
   lines.push(
-    `| ${name} | ${(await accuracy(m)).toFixed(4)} | ${s.succeeded}/${s.attempted} = ${s.successRate.toFixed(3)} | ${q(s)} | ${dd.succeeded}/${dd.attempted} = ${dd.successRate.toFixed(3)} | ${q(dd)} |`,
+    `| ${name} | ${(await accuracy(m)).toFixed(4)} | ${s.succeeded}/${s.attempted} = ${s.successRate?.value.toFixed(3) ?? '–'} | ${q(s)} | ${dd.succeeded}/${dd.attempted} = ${dd.successRate?.value.toFixed(3) ?? '–'} | ${q(dd)} |`,
   );
 }
 const mdPath = `${root}docs/robustness.md`;

@@ -43,7 +43,7 @@ describe('bulwark CLI', () => {
     expect(run('frobnicate')).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
     expect(run('attack', 'everything')).toMatchObject({
       status: 2,
-      stderr: expect.stringContaining('attack needs one of extraction, membership, evasion, all'),
+      stderr: expect.stringContaining('attack needs one of extraction, membership, evasion, averaging, all (received everything)'),
     });
     expect(run('help', 'nothing').status).toBe(2);
   });

@@ -234,9 +234,136 @@ def train_leaky():
             "data": "data/leaky.json (members: the 400 training rows with their (noisy) training labels; nonmembers: 400 held-out rows; population: the rest, for shadow models)"}
 
 
+# --- 4. References and fixtures for the attack lab (not shipped models) ---------------------------
+def onnx_forward(path, x):
+    """The exported MLP graph's math in numpy, float32 like onnxruntime: (x - mean) / scale, dense layers, softmax."""
+    m = onnx.load(path)
+    w = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    h = (np.asarray(x, dtype=np.float32) - w["mean"]) / w["scale"]
+    i = 0
+    while f"W{i}" in w:
+        h = h @ w[f"W{i}"] + w[f"B{i}"]
+        if f"W{i + 1}" in w:
+            h = np.maximum(h, 0)
+        i += 1
+    h = h - h.max(axis=1, keepdims=True)
+    e = np.exp(h)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def roc_tpr_at(member_scores, non_scores, fpr):
+    """Highest TPR with FPR <= fpr, moving through ties at once (as the attack lab's roc())."""
+    ms, ns = np.asarray(member_scores), np.asarray(non_scores)
+    best = 0.0
+    for t in np.unique(np.concatenate([ms, ns]))[::-1]:
+        f = (ns >= t).mean()
+        if f <= fpr + 1e-12:
+            best = max(best, (ms >= t).mean())
+    return best
+
+
+def auc_of(member_scores, non_scores):
+    ms, ns = np.asarray(member_scores)[:, None], np.asarray(non_scores)[None, :]
+    return float((ms > ns).mean() + 0.5 * (ms == ns).mean())
+
+
+def lira_reference(shadows=16, seed=20261127):
+    """Offline LiRA on the leaky model, the reference the attack lab's implementation is checked
+    against: shadows trained by the target's recipe (sklearn, 256 hidden units, no regularisation,
+    15% label noise, 400 rows) on the population split, fixed (pooled) variance, all 400 members
+    and 400 non-members; raw scores and scores rounded to 2 decimals; 95% bootstrap intervals."""
+    data = json.load(open(os.path.join(DATA, "leaky.json")))
+    mem, non, pop = data["members"], data["nonmembers"], data["population"]
+    X = np.asarray(mem["x"] + non["x"], dtype=float)
+    y = np.asarray(mem["y"] + non["y"])
+    is_member = np.asarray([1] * len(mem["y"]) + [0] * len(non["y"]))
+    PX, Py = np.asarray(pop["x"], dtype=float), np.asarray(pop["y"])
+    target = onnx_forward(os.path.join(ART, "leaky.onnx"), X)
+    rng = np.random.default_rng(seed)
+    shadow_probs = []
+    for s in range(shadows):
+        idx = rng.permutation(len(PX))[:400]
+        labels = Py[idx].copy()
+        flip = rng.random(len(labels)) < 0.15
+        labels[flip] = rng.integers(0, 10, flip.sum())
+        clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=0.0, max_iter=2000, tol=1e-7, random_state=1000 + s)
+        clf.fit(PX[idx] / 16.0, labels)
+        p = np.zeros((len(X), 10))
+        p[:, clf.classes_] = clf.predict_proba(X / 16.0)
+        shadow_probs.append(p)
+        print(f"  shadow {s + 1}/{shadows}", file=sys.stderr)
+    out = {"shadows": shadows, "recipe": {"hidden": 256, "trainSize": 400, "l2": 0, "labelNoise": 0.15, "maxIter": 2000},
+           "members": int(is_member.sum()), "nonMembers": int((1 - is_member).sum()), "variance": "fixed (pooled)", "seed": seed}
+    for name, decimals in (("raw", None), ("rounded2", 2)):
+        eps = 1e-7 if decimals is None else 0.5 * 10 ** -decimals
+        view = (lambda a: a) if decimals is None else (lambda a: np.round(a, decimals))
+        def phi(p):
+            q = np.clip(view(p)[np.arange(len(y)), y], eps, 1 - eps)
+            return np.log(q) - np.log(1 - q)
+        sh = np.stack([phi(p) for p in shadow_probs])  # shadows x records
+        mu, sd = sh.mean(axis=0), np.sqrt(sh.var(axis=0, ddof=1).mean())
+        z = (phi(target) - mu) / sd
+        zm, zn = z[is_member == 1], z[is_member == 0]
+        boot = np.random.default_rng(seed + 1)
+        t1, t01, au = [], [], []
+        for _ in range(1000):
+            a = zm[boot.integers(0, len(zm), len(zm))]
+            b = zn[boot.integers(0, len(zn), len(zn))]
+            t1.append(roc_tpr_at(a, b, 0.01))
+            t01.append(roc_tpr_at(a, b, 0.001))
+            au.append(auc_of(a, b))
+        ci = lambda v: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
+        out[name] = {"tprAt1PctFpr": round(float(roc_tpr_at(zm, zn, 0.01)), 4), "tprAt1PctFprInterval": ci(t1),
+                     "tprAt01PctFpr": round(float(roc_tpr_at(zm, zn, 0.001)), 4), "tprAt01PctFprInterval": ci(t01),
+                     "auc": round(auc_of(zm, zn), 4), "aucInterval": ci(au)}
+    with open(os.path.join(DATA, "leaky-lira-reference.json"), "w") as f:
+        json.dump(out, f, indent=2)
+        f.write("\n")
+    print(json.dumps(out, indent=2))
+
+
+def wine_fixture():
+    """A model the attack lab has never seen, for the test that attacks it through --data: logistic
+    regression on sklearn's bundled wine data (13 features, 3 classes), exported to ONNX, with the
+    data as CSV. Written to test/fixtures/wine/ (a test fixture, not a shipped model)."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    out_dir = os.path.join(os.path.dirname(ROOT), "..", "test", "fixtures", "wine")
+    os.makedirs(out_dir, exist_ok=True)
+    d = load_wine()
+    X, y = d.data.astype(float), d.target
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    clf = LogisticRegression(max_iter=2000, C=1.0).fit((X - mean) / scale, y)
+    inits = [numpy_helper.from_array(mean.astype(np.float32), "mean"), numpy_helper.from_array(scale.astype(np.float32), "scale"),
+             numpy_helper.from_array(clf.coef_.T.astype(np.float32), "W0"), numpy_helper.from_array(clf.intercept_.astype(np.float32), "B0")]
+    nodes = [helper.make_node("Sub", ["input", "mean"], ["c"]), helper.make_node("Div", ["c", "scale"], ["z"]),
+             helper.make_node("MatMul", ["z", "W0"], ["m"]), helper.make_node("Add", ["m", "B0"], ["logits"]),
+             helper.make_node("Softmax", ["logits"], ["output"], axis=1)]
+    graph = helper.make_graph(nodes, "wine", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", X.shape[1]])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3])], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bulwark-train")
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    with open(os.path.join(out_dir, "wine.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+    names = [n.replace("/", "_") for n in d.feature_names]
+    with open(os.path.join(out_dir, "wine.csv"), "w") as f:
+        f.write(",".join(names + ["label"]) + "\n")
+        for row, label in zip(X, y):
+            f.write(",".join(f"{v:g}" for v in row) + f",{label}\n")
+    acc = float((clf.predict((X - mean) / scale) == y).mean())
+    print(f"wine fixture: {len(X)} rows, {X.shape[1]} features, training accuracy {acc:.3f} -> {os.path.normpath(out_dir)}")
+
+
 def main():
     os.makedirs(ART, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
+    if len(sys.argv) == 2 and sys.argv[1] == "--lira-reference":
+        lira_reference()
+        return
+    if len(sys.argv) == 2 and sys.argv[1] == "--wine-fixture":
+        wine_fixture()
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--adversarial":
         # The hardening loop: retrain fraud with the attack lab's adversarial examples.
         m = train_fraud(adversarial=sys.argv[2])

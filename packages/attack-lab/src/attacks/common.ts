@@ -1,5 +1,16 @@
 /** Shared pieces of the attacks. */
-import type { Answer, Target } from '../target/target.js';
+import type { Answer, Target, TargetStats } from '../target/target.js';
+
+/**
+ * Why a run measured nothing, in the words reports print: "not measured: 0 answered of 10000
+ * rows sent (needs 50); refusals unauthorized×400".
+ */
+export function inconclusiveReason(answered: number, stats: TargetStats, needed: number, what = 'answered'): string {
+  const refusals = Object.entries(stats.refusals)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(', ');
+  return `${answered} ${what} of ${stats.rowsSent} rows sent (needs ${needed})${refusals ? `; refusals ${refusals}` : ''}${stats.gaveUp ? '; the attacker gave up' : ''}`;
+}
 
 export interface Dataset {
   readonly x: readonly (readonly number[])[];

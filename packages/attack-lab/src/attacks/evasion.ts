@@ -1,20 +1,27 @@
 /**
  * Evasion: nudge inputs the model flags (e.g. fraud) until it answers otherwise, within an L∞ or
  * L2 budget measured in per-feature standard deviations, changing only the features the attacker
- * controls. Two black-box searches:
+ * controls. Three black-box searches:
  *   score     SimBA-style (Guo et al. 2019): try ±ε on one random feature at a time, keep a step
  *             when the score of the original label drops. Needs scores; on label-only answers it
  *             is a blind random walk.
  *   decision  boundary-style (Brendel et al. 2018, simplified): start from a row the model already
  *             labels otherwise, binary-search to the boundary, then walk along it toward the
  *             original while the label stays flipped. Needs labels only.
- * Success: the label changed and the final point is within the budget.
+ *   hopskipjump HopSkipJump (Chen et al. 2020, hopskipjump.ts): boundary search with gradient
+ *             estimates from label probes. Needs labels only; the strongest of the three.
+ * Success: the label changed and the final point is within the budget. Reported per attempted
+ * row and per row the attacker wanted to move (a budget that stops attempts shows as fewer
+ * successes, not as a lower rate), with Wilson intervals; fewer than `minAttempted` attempts is
+ * inconclusive.
  */
 import { Rng } from '../rng.js';
-import type { Target, TargetStats } from '../target/target.js';
-import { clamp, type Progress } from './common.js';
+import { type Estimate, rate } from '../stats/intervals.js';
+import { snapshotStats, type Target, type TargetStats } from '../target/target.js';
+import { clamp, inconclusiveReason, type Progress } from './common.js';
+import { hopSkipJump } from './hopskipjump.js';
 
-export type EvasionMethod = 'score' | 'decision';
+export type EvasionMethod = 'score' | 'decision' | 'hopskipjump';
 
 export interface EvasionOptions {
   /** Rows to perturb (only those the target labels `sourceLabel` are attacked). */
@@ -34,8 +41,10 @@ export interface EvasionOptions {
   readonly bounds: readonly (readonly [number, number])[];
   /** Features the attacker can change (default: all). */
   readonly mutable?: readonly number[];
-  /** Query budget per sample (default 200 for score, 400 for decision). */
+  /** Query budget per sample (default 200 for score, 400 for decision, 1000 for hopskipjump). */
   readonly maxQueriesPerSample?: number;
+  /** Fewer attempted rows than this and the run is inconclusive (default 10). */
+  readonly minAttempted?: number;
   /** Rows that may start a decision-based search (any label; those labelled otherwise are used). */
   readonly startPool?: readonly (readonly number[])[];
   readonly seed: number;
@@ -58,12 +67,22 @@ export interface EvasionResult {
   readonly method: EvasionMethod;
   readonly norm: 'linf' | 'l2';
   readonly epsilon: number;
+  /** Rows the attacker wanted to move: every sample, less those the target already labelled otherwise. */
+  readonly wanted: number;
+  /** Rows actually attacked (answered, with the source label). */
   readonly attempted: number;
   readonly succeeded: number;
-  readonly successRate: number;
+  /** Successes per attempted row (undefined when inconclusive). */
+  readonly successRate: Estimate | undefined;
+  /** Successes per wanted row: what a budget that cuts attempts short shows up in. */
+  readonly successPerWanted: Estimate;
   readonly meanQueriesPerSuccess: number | undefined;
-  /** Successes by queries spent: [queries, cumulative success rate]. */
+  readonly queryBudgetPerSample: number;
+  /** Successes by queries spent on a sample: [queries, cumulative success rate per attempted row]. */
   readonly curve: readonly (readonly [number, number])[];
+  /** Over the whole run: [rows sent so far, successes per wanted row so far], after each sample. */
+  readonly progressCurve: readonly (readonly [number, number])[];
+  readonly inconclusive: string | undefined;
   readonly examples: readonly AdversarialExample[];
   readonly stats: TargetStats;
 }
@@ -72,10 +91,13 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
   const rng = new Rng(o.seed);
   const d = o.featureScale.length;
   const mutable = o.mutable ?? Array.from({ length: d }, (_, j) => j);
-  const budget = o.maxQueriesPerSample ?? (o.method === 'score' ? 200 : 400);
+  const budget = o.maxQueriesPerSample ?? (o.method === 'score' ? 200 : o.method === 'decision' ? 400 : 1000);
   const examples: AdversarialExample[] = [];
   const spentOnSuccess: number[] = [];
   let attempted = 0;
+  let alreadyOther = 0;
+  const progressed: [number, number][] = [];
+  const sentAtStart = target.stats.rowsSent;
 
   const norm = o.norm ?? 'linf';
   const scaled = (a: readonly number[], b: readonly number[]) => mutable.map((j) => ((a[j] as number) - (b[j] as number)) / (o.featureScale[j] as number));
@@ -104,11 +126,15 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
   };
 
   for (let i = 0; i < o.samples.length && !target.stats.gaveUp; i++) {
+    if (i > 0) progressed.push([target.stats.rowsSent - sentAtStart, examples.length]);
     const x0 = o.samples[i] as readonly number[];
     const first = (await target.query([x0]))?.[0];
     o.progress?.(i + 1, o.samples.length);
     if (first === undefined) continue;
-    if (o.sourceLabel !== undefined && first.label !== o.sourceLabel) continue;
+    if (o.sourceLabel !== undefined && first.label !== o.sourceLabel) {
+      alreadyOther++;
+      continue;
+    }
     attempted++;
     const r = rng.fork(i);
     let queries = 1;
@@ -117,7 +143,22 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
       return (await target.query([x]))?.[0];
     };
     let found: { x: number[]; label: number } | undefined;
-    if (o.method === 'score') {
+    if (o.method === 'hopskipjump') {
+      found = await hopSkipJump({
+        x0,
+        originalLabel: first.label,
+        ask,
+        spent: () => queries,
+        budget,
+        norm,
+        epsilon: o.epsilon,
+        scale: o.featureScale,
+        bounds: o.bounds,
+        mutable,
+        startPool: o.startPool ?? [],
+        rng: r,
+      });
+    } else if (o.method === 'score') {
       const scoreOf = (a: { label: number; scores?: readonly number[] | undefined }) =>
         a.scores === undefined ? (a.label === first.label ? 1 : 0) : (a.scores[first.label] ?? 0);
       let x = [...x0];
@@ -204,17 +245,27 @@ export async function evasionAttack(target: Target, o: EvasionOptions): Promise<
   }
   const sorted = [...spentOnSuccess].sort((a, b) => a - b);
   const curve = sorted.map((q, i) => [q, (i + 1) / Math.max(1, attempted)] as const);
+  const stats = snapshotStats(target.stats);
+  const min = o.minAttempted ?? 10;
+  const inconclusive = attempted < min ? inconclusiveReason(attempted, stats, min, 'rows attempted') : undefined;
+  const wanted = o.samples.length - alreadyOther;
+  progressed.push([target.stats.rowsSent - sentAtStart, examples.length]);
   return {
     attack: 'evasion',
     method: o.method,
     norm,
     epsilon: o.epsilon,
+    wanted,
     attempted,
     succeeded: examples.length,
-    successRate: attempted === 0 ? 0 : examples.length / attempted,
+    successRate: inconclusive === undefined ? rate(examples.length, attempted) : undefined,
+    successPerWanted: rate(examples.length, wanted),
     meanQueriesPerSuccess: sorted.length === 0 ? undefined : sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    queryBudgetPerSample: budget,
     curve,
+    progressCurve: progressed.map(([q, n]) => [q, n / Math.max(1, wanted)] as const),
+    inconclusive,
     examples,
-    stats: { ...target.stats },
+    stats,
   };
 }

@@ -29,7 +29,7 @@ it('adversarial training lowers the evasion success rate on held-out rows', asyn
       seed: 1,
     });
     await model.close();
-    return r.successRate;
+    return r.successRate?.value as number;
   };
   const before = await rate('fraud');
   const after = await rate('fraud-hardened');

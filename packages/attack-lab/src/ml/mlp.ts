@@ -14,6 +14,12 @@ export interface MlpOptions {
   readonly batchSize?: number;
   readonly learningRate?: number;
   readonly l2?: number;
+  /**
+   * Input scaling: `standardize` (default: each feature to mean 0, sd 1 on the training rows) or a
+   * fixed scaling (e.g. pixels / 16, as a target trained that way was): it decides how noise in
+   * rarely-varying features moves the model, which shadow models must copy.
+   */
+  readonly scaling?: 'standardize' | { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
 export class Mlp {
@@ -59,16 +65,24 @@ export class Mlp {
     const n = rows.length;
     if (n === 0) return;
     const d = this.inputs;
-    for (let i = 0; i < d; i++) {
-      let s = 0;
-      let s2 = 0;
-      for (const r of rows) {
-        s += r[i] as number;
-        s2 += (r[i] as number) ** 2;
+    const scaling = o.scaling ?? 'standardize';
+    if (scaling !== 'standardize') {
+      for (let i = 0; i < d; i++) {
+        this.mean[i] = scaling.mean[i] ?? 0;
+        this.std[i] = scaling.std[i] || 1;
       }
-      const m = s / n;
-      this.mean[i] = m;
-      this.std[i] = Math.sqrt(Math.max(s2 / n - m * m, 1e-12)) || 1;
+    } else {
+      for (let i = 0; i < d; i++) {
+        let s = 0;
+        let s2 = 0;
+        for (const r of rows) {
+          s += r[i] as number;
+          s2 += (r[i] as number) ** 2;
+        }
+        const m = s / n;
+        this.mean[i] = m;
+        this.std[i] = Math.sqrt(Math.max(s2 / n - m * m, 1e-12)) || 1;
+      }
     }
     const X = rows.map((r) => Float64Array.from({ length: d }, (_, i) => ((r[i] as number) - (this.mean[i] as number)) / (this.std[i] as number)));
     const epochs = o.epochs ?? 40;
@@ -107,29 +121,36 @@ export class Mlp {
     }
   }
 
-  private forwardHidden(z: Float64Array): Float64Array {
+  // Loops run along contiguous memory (input-major weights), and the per-example buffers are
+  // reused: training the 256-unit shadow models of the membership attacks is the lab's hot path.
+  private forwardHidden(z: Float64Array, out: Float64Array = new Float64Array(this.hidden)): Float64Array {
     const h = this.hidden;
     if (h === 0) return z;
-    const out = new Float64Array(h);
-    for (let j = 0; j < h; j++) {
-      let s = this.b1[j] as number;
-      for (let i = 0; i < this.inputs; i++) s += (z[i] as number) * (this.w1[i * h + j] as number);
-      out[j] = s > 0 ? s : 0;
+    const w1 = this.w1;
+    out.set(this.b1);
+    for (let i = 0; i < this.inputs; i++) {
+      const zi = z[i] as number;
+      if (zi === 0) continue;
+      const base = i * h;
+      for (let j = 0; j < h; j++) out[j] = (out[j] as number) + zi * (w1[base + j] as number);
     }
+    for (let j = 0; j < h; j++) if ((out[j] as number) < 0) out[j] = 0;
     return out;
   }
 
-  private forwardOut(hidden: Float64Array): Float64Array {
+  private forwardOut(hidden: Float64Array, logits: Float64Array = new Float64Array(this.classes)): Float64Array {
     const k = this.classes;
     const inner = hidden.length;
-    const logits = new Float64Array(k);
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      let s = this.b2[c] as number;
-      for (let j = 0; j < inner; j++) s += (hidden[j] as number) * (this.w2[j * k + c] as number);
-      logits[c] = s;
-      if (s > max) max = s;
+    const w2 = this.w2;
+    logits.set(this.b2);
+    for (let j = 0; j < inner; j++) {
+      const hj = hidden[j] as number;
+      if (hj === 0) continue;
+      const base = j * k;
+      for (let c = 0; c < k; c++) logits[c] = (logits[c] as number) + hj * (w2[base + c] as number);
     }
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < k; c++) if ((logits[c] as number) > max) max = logits[c] as number;
     let sum = 0;
     for (let c = 0; c < k; c++) {
       logits[c] = Math.exp((logits[c] as number) - max);
@@ -139,26 +160,82 @@ export class Mlp {
     return logits;
   }
 
+  #scratch: { hidden: Float64Array; p: Float64Array; dOut: Float64Array; dh: Float64Array } | undefined;
+
   /** Adds the cross-entropy gradient of one example to `grads`. */
   private backward(z: Float64Array, target: readonly number[], grads: Float64Array[]): void {
     const h = this.hidden;
     const k = this.classes;
-    const hidden = this.forwardHidden(z);
-    const p = this.forwardOut(hidden);
+    if (this.#scratch === undefined)
+      this.#scratch = { hidden: new Float64Array(h), p: new Float64Array(k), dOut: new Float64Array(k), dh: new Float64Array(h) };
+    const sc = this.#scratch;
+    const hidden = this.forwardHidden(z, sc.hidden);
+    const p = this.forwardOut(hidden, sc.p);
     const inner = hidden.length;
     const [gw1, gb1, gw2, gb2] = grads as [Float64Array, Float64Array, Float64Array, Float64Array];
-    const dOut = new Float64Array(k);
+    const dOut = sc.dOut;
     for (let c = 0; c < k; c++) dOut[c] = (p[c] as number) - (target[c] ?? 0);
     for (let c = 0; c < k; c++) gb2[c] = (gb2[c] as number) + (dOut[c] as number);
-    for (let j = 0; j < inner; j++) for (let c = 0; c < k; c++) gw2[j * k + c] = (gw2[j * k + c] as number) + (hidden[j] as number) * (dOut[c] as number);
-    if (h === 0) return;
-    for (let j = 0; j < h; j++) {
-      if ((hidden[j] as number) <= 0) continue;
-      let dh = 0;
-      for (let c = 0; c < k; c++) dh += (this.w2[j * k + c] as number) * (dOut[c] as number);
-      gb1[j] = (gb1[j] as number) + dh;
-      for (let i = 0; i < this.inputs; i++) gw1[i * h + j] = (gw1[i * h + j] as number) + (z[i] as number) * dh;
+    for (let j = 0; j < inner; j++) {
+      const hj = hidden[j] as number;
+      if (hj === 0) continue;
+      const base = j * k;
+      for (let c = 0; c < k; c++) gw2[base + c] = (gw2[base + c] as number) + hj * (dOut[c] as number);
     }
+    if (h === 0) return;
+    const dh = sc.dh;
+    const w2 = this.w2;
+    for (let j = 0; j < h; j++) {
+      if ((hidden[j] as number) <= 0) {
+        dh[j] = 0;
+        continue;
+      }
+      let s = 0;
+      const base = j * k;
+      for (let c = 0; c < k; c++) s += (w2[base + c] as number) * (dOut[c] as number);
+      dh[j] = s;
+      gb1[j] = (gb1[j] as number) + s;
+    }
+    for (let i = 0; i < this.inputs; i++) {
+      const zi = z[i] as number;
+      if (zi === 0) continue;
+      const base = i * h;
+      for (let j = 0; j < h; j++) gw1[base + j] = (gw1[base + j] as number) + zi * (dh[j] as number);
+    }
+  }
+
+  /**
+   * Gradient of the cross-entropy loss of class `label` with respect to the raw input row (the
+   * white-box step of transfer attacks on a surrogate).
+   */
+  inputGradient(x: readonly number[], label: number): number[] {
+    const h = this.hidden;
+    const k = this.classes;
+    const z = new Float64Array(this.inputs);
+    for (let i = 0; i < this.inputs; i++) z[i] = ((x[i] as number) - (this.mean[i] as number)) / (this.std[i] as number);
+    const hidden = this.forwardHidden(z);
+    const p = this.forwardOut(hidden);
+    const dOut = new Float64Array(k);
+    for (let c = 0; c < k; c++) dOut[c] = (p[c] as number) - (c === label ? 1 : 0);
+    const inner = hidden.length;
+    const dInner = new Float64Array(inner);
+    for (let j = 0; j < inner; j++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += (this.w2[j * k + c] as number) * (dOut[c] as number);
+      dInner[j] = s;
+    }
+    const dz = new Float64Array(this.inputs);
+    if (h === 0) dz.set(dInner);
+    else {
+      for (let j = 0; j < h; j++) if ((hidden[j] as number) <= 0) dInner[j] = 0;
+      for (let i = 0; i < this.inputs; i++) {
+        let s = 0;
+        const base = i * h;
+        for (let j = 0; j < h; j++) s += (this.w1[base + j] as number) * (dInner[j] as number);
+        dz[i] = s;
+      }
+    }
+    return Array.from(dz, (g, i) => g / (this.std[i] as number));
   }
 }
 

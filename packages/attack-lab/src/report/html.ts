@@ -5,13 +5,26 @@
  * (`data-rendered`), which the headless-browser test reads back.
  */
 
+import type { AveragingResult } from '../attacks/averaging.js';
+import type { EvasionResult } from '../attacks/evasion.js';
+import type { ExtractionResult } from '../attacks/extraction.js';
+import type { LabelOnlyResult } from '../attacks/label-only.js';
+import type { LiraResult } from '../attacks/lira.js';
+import type { MembershipResult } from '../attacks/membership.js';
+import type { MembershipScore } from '../attacks/membership-score.js';
+import type { TransferResult } from '../attacks/transfer.js';
 import { toMarkdown } from './markdown.js';
-import { describeRun, type Report } from './report.js';
-import { barChart, lineChart, type Series } from './svg.js';
+import { type AttackRun, describeRun, type Report } from './report.js';
+import { barChart, lineChart, type ReferenceLine, type Series } from './svg.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Renders the Markdown tables of `toMarkdown` as HTML tables (the only Markdown it emits). */
+const inline = (text: string) =>
+  esc(text)
+    .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
+    .replace(/`(.+?)`/g, '<code>$1</code>');
+
+/** Renders what `toMarkdown` emits (headings, tables, lists, paragraphs) as HTML. */
 function tablesToHtml(md: string): string {
   const out: string[] = [];
   const lines = md.split('\n');
@@ -39,68 +52,151 @@ function tablesToHtml(md: string): string {
       out.push(
         `<table><thead><tr>${head.map((h) => `<th>${cell(h)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
       );
-    } else if (line.trim() !== '') out.push(`<p>${esc(line).replace(/`(.+?)`/g, '<code>$1</code>')}</p>`);
+    } else if (line.startsWith('- ')) {
+      const items: string[] = [];
+      while (i < lines.length && (lines[i] as string).startsWith('- ')) items.push(inline((lines[i++] as string).slice(2)));
+      i--;
+      out.push(`<ul class="verdicts">${items.map((x) => `<li>${x}</li>`).join('')}</ul>`);
+    } else if (line.trim() !== '') out.push(`<p>${inline(line)}</p>`);
   }
   return out.join('\n');
 }
 
 export function toHtml(report: Report): string {
   const plots: string[] = [];
-  const byModel = (attack: string) => [...new Set(report.runs.filter((r) => r.result.attack === attack).map((r) => r.model))];
+  const groups = (attack: string) => {
+    const keys = new Map<string, AttackRun[]>();
+    for (const r of report.runs) {
+      if (r.result.attack !== attack) continue;
+      const k = `${r.model}${r.variant ? ` [${r.variant}]` : ''}${r.result.attack === 'evasion' ? ` ${r.result.method}` : ''}`;
+      keys.set(k, [...(keys.get(k) ?? []), r]);
+    }
+    return [...keys.entries()];
+  };
 
-  for (const model of byModel('extraction')) {
-    const series: Series[] = report.runs
-      .filter((r) => r.model === model && r.result.attack === 'extraction')
-      .map((r) => ({ name: r.target, points: r.result.attack === 'extraction' ? r.result.points.map((p) => [p.queries, p.fidelity] as const) : [] }));
+  for (const [name, runs] of groups('extraction')) {
+    let baseline = 1;
+    let low = 1;
+    const series: Series[] = runs.map((r) => {
+      const res = r.result as ExtractionResult;
+      baseline = Math.min(baseline, res.baseline.value);
+      const pts = res.points
+        .filter((p) => p.fidelity !== undefined)
+        .map((p) => [p.queries, p.fidelity?.value ?? 0, p.fidelity?.lo ?? 0, p.fidelity?.hi ?? 0] as const);
+      for (const p of pts) low = Math.min(low, p[2]);
+      return { name: pts.length === 0 ? `${r.target} (not measured)` : r.target, points: pts };
+    });
+    const yMin = Math.max(0, Math.floor((Math.min(baseline, low) - 0.05) * 20) / 20);
     plots.push(
-      lineChart({ title: `Extraction of ${model}: surrogate fidelity`, x: 'queries (log scale)', y: 'fidelity', series, logX: true, yMin: 0, yMax: 1 }),
+      lineChart({
+        title: `Extraction of ${name}: surrogate fidelity (95% intervals)`,
+        x: 'queries sent (log scale)',
+        y: 'fidelity (agreement with the target)',
+        series,
+        logX: true,
+        yMin,
+        yMax: 1,
+        lines: [{ axis: 'y', value: baseline, label: `constant clone (majority class) ${baseline.toFixed(3)}` }],
+      }),
     );
   }
-  for (const model of byModel('membership')) {
-    const series: Series[] = report.runs
-      .filter((r) => r.model === model && r.result.attack === 'membership')
-      .map((r) => {
-        const res = r.result;
-        const best = res.attack === 'membership' ? res.attacks[res.best.name as 'confidence'] : undefined;
-        return { name: `${r.target} (${res.attack === 'membership' ? res.best.name : ''})`, points: best?.roc.map((p) => [p.fpr, p.tpr] as const) ?? [] };
-      });
+  const rocChart = (title: string, runs: AttackRun[], pick: (r: AttackRun) => MembershipScore | undefined, label: (r: AttackRun) => string) => {
+    const scores = runs.map((r) => ({ r, s: pick(r) }));
+    const resolution = Math.min(...scores.map((x) => x.s?.fprResolution ?? 1), 1);
+    const series: Series[] = scores.map(({ r, s }) => ({
+      name: s === undefined ? `${label(r)} (not measured)` : `${label(r)}: TPR@1%FPR ${s.tprAt1PctFpr.value.toFixed(3)}`,
+      points: (s?.roc ?? []).filter((p) => p.fpr > 0).map((p) => [p.fpr, Math.max(p.tpr, 1e-3)] as const),
+    }));
     series.push({
       name: 'chance',
       points: [
-        [0, 0],
+        [resolution, resolution],
         [1, 1],
       ],
       dashed: true,
     });
-    plots.push(lineChart({ title: `Membership inference on ${model}: ROC`, x: 'false positive rate', y: 'true positive rate', series, yMin: 0, yMax: 1 }));
-  }
-  for (const model of byModel('evasion')) {
-    const runs = report.runs.filter((r) => r.model === model && r.result.attack === 'evasion');
-    const maxQ = Math.max(1, ...runs.flatMap((r) => (r.result.attack === 'evasion' ? r.result.curve.map((c) => c[0]) : [])));
+    plots.push(
+      lineChart({
+        title,
+        x: 'false positive rate (log scale)',
+        y: 'true positive rate (log scale)',
+        series,
+        logX: true,
+        logY: true,
+        xMin: resolution,
+        xMax: 1,
+        yMin: 1e-3,
+        yMax: 1,
+        lines: [{ axis: 'x', value: 0.01, label: '1% FPR' }],
+      }),
+    );
+  };
+  for (const [name, runs] of groups('membership'))
+    rocChart(
+      `Membership on ${name}: ROC of the best global-threshold score`,
+      runs,
+      (r) => (r.result as MembershipResult).best?.score,
+      (r) => `${r.target} (${(r.result as MembershipResult).best?.name ?? '–'})`,
+    );
+  for (const [name, runs] of groups('lira'))
+    rocChart(
+      `LiRA on ${name}: ROC, log-log`,
+      runs,
+      (r) => (r.result as LiraResult).score,
+      (r) => r.target,
+    );
+  for (const [name, runs] of groups('label-only'))
+    rocChart(
+      `Label-only membership on ${name}: ROC, log-log`,
+      runs,
+      (r) => (r.result as LabelOnlyResult).score,
+      (r) => r.target,
+    );
+
+  for (const [name, runs] of groups('evasion')) {
+    const lines: ReferenceLine[] = [];
     const series: Series[] = runs.map((r) => {
-      const c = r.result.attack === 'evasion' ? r.result.curve : [];
-      const pts: [number, number][] = [[1, 0], ...c.map((p) => [p[0], p[1]] as [number, number])];
-      const last = pts[pts.length - 1] as [number, number];
-      pts.push([maxQ, last[1]]);
-      return { name: `${r.target}, ${r.result.attack === 'evasion' ? r.result.method : ''}`, points: pts };
+      const res = r.result as EvasionResult;
+      if (res.stats.gaveUp) lines.push({ axis: 'x', value: Math.max(1, res.stats.rowsSent), label: `${r.target}: refused from here` });
+      return { name: res.inconclusive ? `${r.target} (not measured)` : r.target, points: [[1, 0] as const, ...res.progressCurve.filter((p) => p[0] > 0)] };
     });
     plots.push(
       lineChart({
-        title: `Evasion of ${model}: success against queries per sample`,
-        x: 'queries per sample (log scale)',
-        y: 'success rate',
+        title: `Evasion of ${name}: successes per wanted row against queries sent`,
+        x: 'rows sent to the target (log scale)',
+        y: 'share of wanted rows evaded',
         series,
         logX: true,
         yMin: 0,
         yMax: 1,
+        lines,
+      }),
+    );
+  }
+  for (const [name, runs] of groups('transfer')) {
+    const bars = runs.map((r) => ({ name: r.target, value: (r.result as TransferResult).transferRate?.value ?? 0 }));
+    plots.push(barChart({ title: `Transfer evasion of ${name}: share transferred (0 attacker queries)`, x: 'target', y: 'transfer rate', bars, yMax: 1 }));
+  }
+  for (const [name, runs] of groups('averaging')) {
+    const series: Series[] = runs.map((r) => ({
+      name: r.target,
+      points: (r.result as AveragingResult).points.map((p) => [p.repeats, p.error.value, p.error.lo, p.error.hi] as const),
+    }));
+    plots.push(
+      lineChart({
+        title: `Averaging attack on ${name}: error of averaged scores`,
+        x: 'repeats per row (log scale)',
+        y: 'mean absolute error of scores',
+        series,
+        logX: true,
       }),
     );
   }
   if (report.utility.length > 0) {
     const models = [...new Set(report.utility.map((u) => u.model))];
     for (const model of models) {
-      const bars = report.utility.filter((u) => u.model === model).map((u) => ({ name: u.target, value: u.accuracy }));
-      plots.push(barChart({ title: `Utility on ${model}: benign accuracy by target`, y: 'accuracy', bars, yMax: 1 }));
+      const bars = report.utility.filter((u) => u.model === model).map((u) => ({ name: u.target, value: u.accuracy.value }));
+      plots.push(barChart({ title: `Utility on ${model}: benign accuracy by target`, x: 'target', y: 'accuracy', bars, yMax: 1 }));
     }
   }
   const summary = report.runs.map((r) => `${r.model}: ${describeRun(r.result)} vs ${r.target}`).join('; ');
@@ -112,8 +208,9 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#2
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.plots{display:flex;flex-wrap:wrap;gap:1rem}svg.plot{border:1px solid #ddd;background:#fff}
 </style></head><body>
-<section class="plots">${plots.join('\n')}</section>
 ${tablesToHtml(toMarkdown(report))}
+<h2>Charts</h2>
+<section class="plots">${plots.join('\n')}</section>
 <script>
 window.addEventListener('load', function () {
   var drawn = 0;

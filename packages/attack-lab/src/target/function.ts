@@ -4,11 +4,12 @@ import type { Answer, Reply, Transport } from './target.js';
 
 export type PredictLike = (rows: number[][], options: { principal: PrincipalInput }) => Promise<readonly Answer[]>;
 
-/** Calls `predict` as the caller named by the key (or `attacker` without one). */
+/** Calls `predict` as the caller named by the key, else by the address (or `attacker` with neither). */
 export function functionTransport(predict: PredictLike): Transport {
-  return async (rows, key): Promise<Reply> => {
+  return async (rows, key, address): Promise<Reply> => {
     try {
-      const answers = await predict(rows as number[][], { principal: { kind: 'api-key', id: key ?? 'attacker' } });
+      const principal: PrincipalInput = key === undefined && address !== undefined ? { kind: 'ip', id: address } : { kind: 'api-key', id: key ?? 'attacker' };
+      const answers = await predict(rows as number[][], { principal });
       return { ok: true, answers };
     } catch (err) {
       if (!isBulwarkError(err)) throw err;

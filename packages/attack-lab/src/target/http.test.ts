@@ -61,6 +61,7 @@ it('attacks a custom JSON API through a request/response mapping', async () => {
   });
   expect(r.stats.rowsAnswered).toBe(150);
   expect(r.labelOnly).toBe(false);
-  expect(r.finalFidelity).toBeGreaterThan(0.9);
+  expect(r.fidelity?.value).toBeGreaterThan(0.9);
+  expect(r.fidelity?.n).toBe(300);
   expect([...seenKeys]).toEqual(['Bearer one']);
 });

@@ -37,9 +37,11 @@ export function httpTransport(baseUrl: string, mapping: HttpMapping = {}): Trans
   const keyHeader = mapping.keyHeader ?? 'x-api-key';
   const toBody = mapping.body ?? ((rows) => ({ inputs: rows }));
   const toAnswers = mapping.answers ?? ((b) => (b as { predictions: Answer[] }).predictions);
-  return async (rows, key): Promise<Reply> => {
+  return async (rows, key, address): Promise<Reply> => {
     const headers: Record<string, string> = { ...mapping.headers };
     if (key !== undefined) headers[keyHeader] = key;
+    // Only a server behind a proxy it trusts reads this; against others it is ignored or refused.
+    if (address !== undefined) headers['x-forwarded-for'] = address;
     const res = await post(url, headers, JSON.stringify(toBody(rows)));
     let json: unknown;
     try {
