@@ -4,26 +4,22 @@
  * `bulwark --version`. Exit codes: 0 ok, 1 a runtime failure or a crossed gate, 2 a usage error
  * (documented in docs/cli.md).
  */
-import { readFileSync } from 'node:fs';
 import { isBulwarkError, isConfigError } from '@bulwark/core';
 import { type Command, helpOf, type Io, parse, UsageError } from './command.js';
 import { attack } from './commands/attack.js';
 import { hashKey } from './commands/hash-key.js';
 import { keygen, sign, verify } from './commands/keys.js';
+import { profile } from './commands/profile.js';
 import { scan } from './commands/scan.js';
 import { serve } from './commands/serve.js';
+import { version } from './version.js';
 
-const COMMANDS: readonly Command[] = [serve, attack, scan, sign, verify, keygen, hashKey] as unknown as Command[];
+const COMMANDS: readonly Command[] = [serve, attack, profile, scan, sign, verify, keygen, hashKey] as unknown as Command[];
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -48,6 +48,8 @@ export {
 } from './guards/define.js';
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
+export { type OodOptions, ood } from './guards/ood/index.js';
+export { type ValidateInputOptions, validateInput } from './guards/validate-input/index.js';
 export {
   clip,
   createPredictEndpoint,
@@ -77,6 +79,22 @@ export { type GuardSpec, loadPolicy, type ParsePolicyOptions, type Policy, parse
 export { type Infer, type Input, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';
 export { type Principal, PrincipalHasher, type PrincipalInput, type PrincipalKind } from './principal/principal.js';
+export {
+  CALIBRATED_FPRS,
+  type CalibratedFpr,
+  type DataProfile,
+  type FeatureProfile,
+  loadProfile,
+  PROFILE_FORMAT,
+  ProfileBuilder,
+  ProfileError,
+  type ProfileFileOptions,
+  type ProfileOptions,
+  type Provenance,
+  profileFile,
+  RowScorer,
+  type ScoreName,
+} from './profile/index.js';
 export { type Clock, systemClock } from './runtime/clock.js';
 export { type LogFields, type Logger, processLogger } from './runtime/logger.js';
 export { cryptoRandom, type RandomSource, randomBelow, randomUint32, randomUnit } from './runtime/random.js';

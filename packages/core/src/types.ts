@@ -118,6 +118,8 @@ export interface DenyVerdict extends VerdictBase {
   /** HTTP status; defaults to the status of `code` (see ERROR_CODES), 403 for custom codes. */
   readonly status?: number;
   readonly retryAfterSeconds?: number;
+  /** Where in the request the problem is, e.g. `inputs[2][0]` (shown to the client; never the value). */
+  readonly path?: string;
 }
 
 export type GuardVerdict<T> = AllowVerdict | FlagVerdict | ModifyVerdict<T> | DenyVerdict;

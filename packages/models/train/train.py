@@ -355,11 +355,30 @@ def wine_fixture():
     print(f"wine fixture: {len(X)} rows, {X.shape[1]} features, training accuracy {acc:.3f} -> {os.path.normpath(out_dir)}")
 
 
+def training_csv():
+    """The training rows of fraud and digits as CSV (features, then label), for `bulwark profile`:
+    the same splits the models were trained on, so a profile describes the model's own training data.
+    Written to data/fraud-train.csv and data/digits-train.csv."""
+    Xtr, _, ytr, _ = fraud_splits()
+    names = ["amount_usd", "hour", "merchant_risk", "distance_from_home_km", "velocity_1h", "card_present", "foreign", "account_age_days"]
+    d = load_digits()
+    Dtr, _, dtr, _ = train_test_split(d.data.astype(float), d.target, test_size=0.25, random_state=0, stratify=d.target)
+    for name, cols, X, y in [("fraud", names, Xtr, ytr), ("digits", [f"px{i}" for i in range(64)], Dtr, dtr)]:
+        with open(os.path.join(DATA, f"{name}-train.csv"), "w") as f:
+            f.write(",".join(cols + ["label"]) + "\n")
+            for row, label in zip(X, y):
+                f.write(",".join(f"{v:.6g}" for v in row) + f",{label}\n")
+        print(f"{name}-train.csv: {len(X)} rows")
+
+
 def main():
     os.makedirs(ART, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
     if len(sys.argv) == 2 and sys.argv[1] == "--lira-reference":
         lira_reference()
+        return
+    if len(sys.argv) == 2 and sys.argv[1] == "--training-csv":
+        training_csv()
         return
     if len(sys.argv) == 2 and sys.argv[1] == "--wine-fixture":
         wine_fixture()

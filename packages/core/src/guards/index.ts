@@ -5,5 +5,12 @@
 import { budget } from './budget/index.js';
 import type { GuardDefinition } from './define.js';
 import { maskOutput } from './mask-output/index.js';
+import { ood } from './ood/index.js';
+import { validateInput } from './validate-input/index.js';
 
-export const builtinGuards: readonly GuardDefinition[] = Object.freeze([maskOutput as GuardDefinition, budget as GuardDefinition]);
+export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
+  maskOutput as GuardDefinition,
+  budget as GuardDefinition,
+  validateInput as GuardDefinition,
+  ood as GuardDefinition,
+]);

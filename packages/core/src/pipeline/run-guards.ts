@@ -79,6 +79,7 @@ export function createGuardRunner(
         status: verdict.status,
         retryAfterSeconds: verdict.retryAfterSeconds,
         headers: verdict.headers,
+        path: verdict.path,
       });
     }
     if (verdict.action === 'modify') {

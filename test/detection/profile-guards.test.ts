@@ -1,0 +1,196 @@
+/**
+ * Data profiles and the per-row guards on the shipped models: provenance ties a profile to its
+ * file; the ood guard flags at most its target share of benign held-out rows (real onnxruntime
+ * inference on the 4,000 fraud and 450 digits test rows) and most synthetic probes; validate-input
+ * names the feature and the rule, never the value.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type BulwarkError,
+  createBulwark,
+  type DataProfile,
+  isBulwarkError,
+  isConfigError,
+  loadProfile,
+  ood,
+  profileFile,
+  RowScorer,
+  riskKey,
+  validateInput,
+} from '@bulwark/core';
+import { digitsData, fraudData, modelInfo, modelPath } from '@bulwark/models';
+import { loadOnnxClassifier } from '@bulwark/onnx';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fraudCsv = join(root, 'packages/models/data/fraud-train.csv');
+const fraudProfile = join(root, 'policies/profiles/fraud.json');
+const digitsProfile = join(root, 'policies/profiles/digits.json');
+
+/** Deterministic uniform draws (test data, not security). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('bulwark profile', () => {
+  it('streams a CSV into statistics, a calibrated scorer and provenance that names the exact bytes', async () => {
+    const p = await profileFile(fraudCsv, { tool: 'test' });
+    expect(p.provenance).toMatchObject({ source: 'fraud-train.csv', rows: 20000, labelColumn: 'label', tool: 'test' });
+    expect(p.provenance.sha256).toBe(createHash('sha256').update(readFileSync(fraudCsv)).digest('hex'));
+    expect(p.provenance.columns).toEqual(modelInfo('fraud').features);
+    expect(Object.values(p.labels ?? {}).reduce((a, b) => a + b, 0)).toBe(20000);
+    const byName = Object.fromEntries(p.features.map((f) => [f.name, f]));
+    expect(byName.card_present).toMatchObject({ integer: true, categories: [0, 1], min: 0, max: 1 });
+    expect(byName.hour?.categories).toBeNull(); // 24 values: more than the 16 listed as categories
+    expect(byName.amount_usd).toMatchObject({ integer: false, categories: null });
+    // The shipped profile is this file's profile (everything but the time it was written).
+    const shipped = loadProfile(fraudProfile);
+    expect({ ...shipped.provenance, createdAt: '', tool: '' }).toEqual({ ...p.provenance, createdAt: '', tool: '' });
+    // Thresholds fall as the allowed rate rises; too few rows gives null, not a guess.
+    const t = p.calibration.thresholds.mahalanobis;
+    expect(t['0.001']).toBeGreaterThan(t['0.01'] as number);
+    expect(t['0.01']).toBeGreaterThan(t['0.1'] as number);
+    expect(loadProfile(digitsProfile).calibration.thresholds.mahalanobis['0.001']).toBeNull();
+  });
+
+  it('reads JSON Lines, and names the line and column of a malformed row instead of skipping it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-'));
+    const rows = Array.from({ length: 60 }, (_, i) => JSON.stringify({ x: [i, i % 3, (i * 7) % 11], label: i % 2 }));
+    writeFileSync(join(dir, 'ok.jsonl'), `${rows.join('\n')}\n`);
+    const p = await profileFile(join(dir, 'ok.jsonl'));
+    expect(p.features.map((f) => f.name)).toEqual(['x0', 'x1', 'x2']);
+    expect(p.features[1]?.categories).toEqual([0, 1, 2]);
+    writeFileSync(join(dir, 'bad.csv'), `a,b,label\n${'1,2,0\n'.repeat(10)}1,oops,1\n`);
+    await expect(profileFile(join(dir, 'bad.csv'))).rejects.toThrow('line 12, column "b": not a finite number');
+    writeFileSync(join(dir, 'few.csv'), `a,b\n${'1,2\n'.repeat(10)}`);
+    await expect(profileFile(join(dir, 'few.csv'))).rejects.toThrow('at least 50 rows');
+  });
+
+  it('refuses a malformed profile with a ConfigError naming the field', () => {
+    const p = JSON.parse(readFileSync(fraudProfile, 'utf8'));
+    p.scorer.precision[2] = [1, 2];
+    let err: unknown;
+    try {
+      loadProfile(p);
+    } catch (e) {
+      err = e;
+    }
+    expect(isConfigError(err) && err.issues.map((i) => i.path)).toEqual(['scorer.precision[2]']);
+  });
+});
+
+describe('ood guard', () => {
+  for (const [name, data, profile] of [
+    ['fraud', () => fraudData().test.x, fraudProfile],
+    ['digits', () => digitsData().test.x, digitsProfile],
+  ] as const) {
+    it(`${name}: flags at most 1% of benign held-out rows at targetFpr 0.01, and most uniform probes in the feature box`, async () => {
+      const model = await loadOnnxClassifier(modelPath(name));
+      const benign = data();
+      const p = loadProfile(profile);
+      const flagged = async (rows: number[][]) => {
+        const decisions: string[] = [];
+        const bulwark = createBulwark({
+          model: { name, features: p.features.length },
+          guards: [ood({ profile, action: 'flag' })],
+          onDecision: (d) => {
+            if (d.code === 'anomalous_input') decisions.push(d.code);
+          },
+        });
+        const predict = bulwark.wrap((r: number[][]) => model.predict(r));
+        let n = 0;
+        for (const row of rows) {
+          decisions.length = 0;
+          await predict([row], { principal: 'analyst' });
+          if (decisions.length > 0) n++;
+        }
+        return n / rows.length;
+      };
+      const fpr = await flagged(benign);
+      expect(fpr).toBeLessThanOrEqual(0.01);
+      const rnd = lcg(7);
+      const probes = Array.from({ length: 300 }, () => p.features.map((f) => f.min + (f.max - f.min) * rnd()));
+      expect(await flagged(probes)).toBeGreaterThan(0.8);
+      await model.close?.();
+    });
+  }
+
+  it('deny refuses with anomalous_input and the row, degrade answers that row with the label only, both raise the risk signal', async () => {
+    const model = await loadOnnxClassifier(modelPath('fraud'));
+    const benign = fraudData().test.x[0] as number[];
+    const crafted = [42, 13, 0.2, 5, 0, 1, 0, 1e6];
+    const deny = createBulwark({ guards: [ood({ profile: fraudProfile, action: 'deny' })] }).wrap((r: number[][]) => model.predict(r));
+    const err = await deny([benign, crafted], { principal: 'a' }).catch((e: unknown) => e);
+    expect(isBulwarkError(err) && { code: err.code, status: err.status, path: err.path }).toEqual({ code: 'anomalous_input', status: 422, path: 'inputs[1]' });
+    expect((err as BulwarkError).message).not.toContain('1000000');
+    const seen: (number | undefined)[] = [];
+    const degrade = createBulwark({
+      guards: [
+        ood({ profile: fraudProfile }),
+        { name: 'risk-reader', signals: { reads: [riskKey] }, beforeInference: (ctx) => void seen.push(ctx.get(riskKey)) },
+      ],
+    }).wrap((r: number[][]) => model.predict(r));
+    const out = (await degrade([benign, crafted], { principal: 'a' })) as { label: number; scores?: number[] }[];
+    expect(out[0]?.scores).toHaveLength(2);
+    expect(out[1]).toEqual({ label: expect.any(Number) });
+    expect(seen[0]).toBeGreaterThanOrEqual(0.5);
+    await model.close?.();
+  });
+
+  it('is a configuration error when the profile does not fit the model or cannot calibrate the rate', () => {
+    const errs: unknown[] = [];
+    for (const make of [
+      () => ood({ profile: fraudProfile }, { model: { name: 'digits', features: 64 } }),
+      () => ood.create({ profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.001, action: 'flag' }, { baseDir: root } as never),
+      () => ood.create({ profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.03, action: 'flag' }, { baseDir: root } as never),
+    ])
+      try {
+        make();
+      } catch (e) {
+        errs.push(e);
+      }
+    expect(errs.map((e) => isConfigError(e) && e.issues[0]?.rule)).toEqual([
+      "must describe the model's 64 input features",
+      expect.stringContaining('too few rows (1347)'),
+      expect.stringContaining('must be one of'),
+    ]);
+  });
+
+  it('scores a row in O(d): the compiled scorer agrees with a direct Mahalanobis computation', () => {
+    const p: DataProfile = loadProfile(fraudProfile);
+    const s = new RowScorer(p.scorer);
+    const x = fraudData().test.x[3] as number[];
+    const v = x.map((xi, j) => (xi - (p.scorer.mean[j] as number)) / (p.scorer.scale[j] as number));
+    let q = 0;
+    for (let i = 0; i < v.length; i++) for (let j = 0; j < v.length; j++) q += (v[i] as number) * (p.scorer.precision[i]?.[j] as number) * (v[j] as number);
+    expect(s.mahalanobis(x)).toBeCloseTo(Math.sqrt(q), 9);
+  });
+});
+
+describe('validate-input guard', () => {
+  it('names the row, the feature and the rule broken, with the request path, never the value', async () => {
+    const predict = createBulwark({ guards: [validateInput({ profile: fraudProfile })] }).wrap((r: number[][]) => r.map(() => ({ label: 0 })));
+    const ok = fraudData().test.x.slice(0, 50) as number[][];
+    expect(await predict(ok, { principal: 'a' })).toHaveLength(50);
+    const cases: [number[], string, string][] = [
+      [[-5, 13, 0.2, 5, 0, 1, 0, 100], 'row 0, feature "amount_usd": below the training range', 'inputs[0][0]'],
+      [[42, 13.5, 0.2, 5, 0, 1, 0, 100], 'row 0, feature "hour": must be an integer', 'inputs[0][1]'],
+      [[42, 13, 0.2, 5, 0, 2, 0, 100], 'row 0, feature "card_present": above the training range', 'inputs[0][5]'],
+      [[42, 13, 0.2, 5, 0, 1, 0, 1e7], 'row 0, feature "account_age_days": above the training range', 'inputs[0][7]'],
+    ];
+    for (const [row, message, path] of cases) {
+      const err = await predict([row], { principal: 'a' }).catch((e: unknown) => e);
+      expect(isBulwarkError(err) && { code: err.code, message: err.message, path: err.path }).toEqual({ code: 'invalid_input', message, path });
+    }
+    const wrongWidth = await predict([[1, 2, 3]], { principal: 'a' }).catch((e: unknown) => e);
+    expect(isBulwarkError(wrongWidth) && wrongWidth.message).toBe('row 0 must have 8 features');
+  });
+});
