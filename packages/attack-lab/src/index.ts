@@ -41,6 +41,7 @@ export {
 export { barChart, lineChart, mergeIdentical, type ReferenceLine, type Series } from './report/svg.js';
 export { Rng } from './rng.js';
 export { bootstrap, difference, type Estimate, formatEstimate, rate, wilson } from './stats/intervals.js';
+export { type BlindingOptions, blindQueries } from './target/blinding.js';
 export { functionTransport, type PredictLike } from './target/function.js';
 export { type HttpMapping, httpTransport } from './target/http.js';
 export {

@@ -12,6 +12,13 @@ export const ERROR_CODES = {
   invalid_input: 422,
   /** An input guard judged the input anomalous (out of distribution, adversarial). */
   anomalous_input: 422,
+  /**
+   * A detector judged the call part of an attack (near-duplicates: a query-based evasion search;
+   * extraction detection): refused whoever sends it.
+   */
+  attack_suspected: 403,
+  /** The caller's risk, raised by detectors, reached the level where the policy refuses it. Retry-After when it decays. */
+  caller_blocked: 403,
   /** No credentials, or credentials that are not known. */
   unauthorized: 401,
   /** A guard refused the caller for a reason of its own (custom guards). */

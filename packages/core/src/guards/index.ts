@@ -5,6 +5,7 @@
 import { budget } from './budget/index.js';
 import type { GuardDefinition } from './define.js';
 import { maskOutput } from './mask-output/index.js';
+import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
 import { validateInput } from './validate-input/index.js';
 
@@ -13,4 +14,5 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   budget as GuardDefinition,
   validateInput as GuardDefinition,
   ood as GuardDefinition,
+  nearDuplicates as GuardDefinition,
 ]);

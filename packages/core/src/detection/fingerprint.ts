@@ -1,0 +1,71 @@
+/**
+ * Content fingerprints of a query, after Blacklight (Li et al., USENIX Security 2022): quantise
+ * each feature into a few cells, slide a window over the quantised row, hash every window with its
+ * position, and keep the `keep` largest hashes. Two queries that differ by a small perturbation
+ * share most windows, so most of their fingerprints; unrelated rows share few. Query-based evasion
+ * searches (score-based, HopSkipJump) send hundreds of such near-duplicates.
+ *
+ * The kept windows are then keyed with HMAC-SHA256 (a secret shared by the replicas), and only
+ * those tokens reach the store: a quantised window of 8 pixels has so few values that an unkeyed
+ * hash could be inverted by trying them all, and the store would hold the queries themselves.
+ */
+import { createHmac } from 'node:crypto';
+
+export interface FingerprintOptions {
+  /** Per-feature lower and upper ends of the quantisation range. */
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  /** Cells per feature. */
+  readonly levels: number;
+  /** Features per window. */
+  readonly window: number;
+  /** Fingerprints kept per row. */
+  readonly keep: number;
+  readonly secret: Buffer;
+}
+
+export class Fingerprinter {
+  private readonly q: Uint8Array;
+  private readonly d: number;
+  private readonly windows: number;
+  private readonly hashes: Uint32Array;
+  private readonly scale: Float64Array;
+  private readonly buf = Buffer.alloc(8);
+
+  constructor(private readonly o: FingerprintOptions) {
+    this.d = o.lo.length;
+    this.q = new Uint8Array(this.d);
+    this.windows = Math.max(1, this.d - o.window + 1);
+    this.hashes = new Uint32Array(this.windows);
+    this.scale = Float64Array.from(o.lo, (l, j) => {
+      const range = (o.hi[j] as number) - l;
+      return range > 0 ? o.levels / range : 0;
+    });
+  }
+
+  /** The row's fingerprint tokens (distinct, printable). */
+  tokens(row: ArrayLike<number>): string[] {
+    const { d, q, hashes, windows } = this;
+    const top = this.o.levels - 1;
+    for (let j = 0; j < d; j++) {
+      const c = Math.floor(((row[j] as number) - (this.o.lo[j] as number)) * (this.scale[j] as number));
+      q[j] = c < 0 ? 0 : c > top ? top : c;
+    }
+    const w = Math.min(this.o.window, d);
+    for (let s = 0; s < windows; s++) {
+      // FNV-1a over the window's cells, seeded with its position.
+      let h = (0x811c9dc5 ^ s) >>> 0;
+      for (let k = s; k < s + w; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
+      hashes[s] = h;
+    }
+    const kept = Array.from(new Set(hashes))
+      .sort((a, b) => b - a)
+      .slice(0, this.o.keep);
+    const out: string[] = [];
+    for (const h of kept) {
+      this.buf.writeUInt32BE(h, 0);
+      out.push(createHmac('sha256', this.o.secret).update(this.buf.subarray(0, 4)).digest('base64url').slice(0, 12));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * near-duplicates: stateful detection of query-based evasion (Blacklight, Li et al. 2022). A
+ * score-based or decision-based search (HopSkipJump) sends hundreds of queries that differ from
+ * each other by a small perturbation; honest traffic rarely sends two such rows. Every row's
+ * content fingerprints (detection/fingerprint.ts) go to one **global** index in the detector
+ * store, so a search spread over many API keys, or over replicas sharing a Redis store, is caught
+ * just the same: the index is keyed by content, not by caller.
+ *
+ * A row whose share of fingerprints already in the index reaches `matchThreshold` is a near
+ * duplicate of recent traffic: the call is refused with `attack_suspected` (or flagged, or
+ * answered with the label only), the caller's risk rises, and the row's fingerprints are added
+ * like any other's. The index holds `shards` × `capacity` fingerprints for `historyMs` (memory
+ * bound: documented in docs/detection.md). Matching is against the union of recent fingerprints,
+ * not one earlier query at a time: a row pieced together from windows of several earlier rows
+ * also matches, which makes the detector slightly more eager than Blacklight's per-query count.
+ *
+ * Known limits (see docs/detection.md for the measured figures): exact repeats of one row (a
+ * client's retry) match; an adaptive attacker who spaces its queries by more than the
+ * quantisation cell, or transforms each query (query blinding), is not caught.
+ */
+import { randomBytes } from 'node:crypto';
+import { Fingerprinter } from '../../detection/fingerprint.js';
+import { addRisk, detectorStore, updateStore } from '../../detection/store.js';
+import { ConfigError } from '../../errors.js';
+import { type Infer, s } from '../../policy/schema.js';
+import { profileFor, rowsProblem } from '../../profile/for-guard.js';
+import type { DataProfile } from '../../profile/profile.js';
+import { riskKey } from '../../signals.js';
+import type { DetectorOp, DetectorResult } from '../../stores/detector.js';
+import { StoreError } from '../../stores/types.js';
+import type { Guard, GuardVerdict, Prediction } from '../../types.js';
+import { defineGuard } from '../define.js';
+
+const schema = s.object({
+  /** The quantisation range of each feature: from a profile (its min and max)… */
+  profile: s.doc(
+    s.optional(
+      s.union(
+        s.string({ maxLength: 4096 }),
+        s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
+        'a path or a profile object',
+      ),
+    ),
+    "the data profile whose ranges set each feature's cells (or give range)",
+  ),
+  /** …or one [min, max] for every feature (images: [0, 255]). */
+  range: s.doc(s.optional(s.array(s.number(), { minItems: 2, maxItems: 2 })), 'one [min, max] for every feature, instead of a profile'),
+  levels: s.doc(s.default(s.int({ min: 2, max: 255 }), 4), 'quantisation cells per feature'),
+  window: s.doc(s.default(s.int({ min: 1, max: 4096 }), 8), 'features per fingerprint window'),
+  keep: s.doc(s.default(s.int({ min: 1, max: 64 }), 20), 'fingerprints kept per row (the largest hashes)'),
+  matchThreshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.5), 'share of a row’s fingerprints already seen that makes it a near duplicate'),
+  historyMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 86_400_000), 'how long fingerprints are remembered'),
+  capacity: s.doc(s.default(s.int({ min: 100, max: 10_000 }), 10_000), 'fingerprints per shard (16 shards)'),
+  store: s.doc(s.default(s.string({ maxLength: 64 }), 'memory'), 'detector store: memory, or a shared store so replicas see each other'),
+  action: s.doc(
+    s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'deny'),
+    'flag: record; degrade: label-only answers; deny: refuse with attack_suspected',
+  ),
+  riskPoints: s.doc(s.default(s.number({ min: 0, max: 100 }), 1), "added to the caller's persisted risk per near-duplicate row"),
+  onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
+  storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
+});
+
+export type NearDuplicatesOptions = Infer<typeof schema>;
+
+const SHARDS = 16;
+const DEGRADE = Symbol('near-duplicates.degrade');
+
+/** The HMAC key for fingerprints: shared by replicas through the environment, else per process. */
+function fingerprintSecret(): { secret: Buffer; shared: boolean } {
+  const env = process.env.BULWARK_DETECTOR_SECRET ?? process.env.BULWARK_PRINCIPAL_SECRET;
+  if (env && env.length >= 16) return { secret: Buffer.from(`bulwark-fingerprints:${env}`, 'utf8'), shared: true };
+  return { secret: randomBytes(32), shared: false };
+}
+
+/**
+ * Creates the near-duplicates guard.
+ *
+ * @example
+ * ```ts
+ * createBulwark({ guards: [nearDuplicates({ range: [0, 16], levels: 4, window: 8 })] })
+ * ```
+ */
+export const nearDuplicates = defineGuard({
+  use: 'near-duplicates',
+  description: 'Refuse rows that nearly repeat recent traffic from any caller: query-based evasion searches (Blacklight)',
+  schema,
+  create(o, context): Guard<ArrayLike<number>[], Prediction[]> {
+    const d = o.profile !== undefined ? undefined : context.model?.features;
+    let lo: Float64Array;
+    let hi: Float64Array;
+    if (o.profile !== undefined) {
+      const p = profileFor(o.profile, context, 'near-duplicates');
+      lo = Float64Array.from(p.features, (f) => f.min);
+      hi = Float64Array.from(p.features, (f) => f.max);
+    } else if (o.range !== undefined && d !== undefined) {
+      lo = new Float64Array(d).fill(o.range[0] as number);
+      hi = new Float64Array(d).fill(o.range[1] as number);
+    } else
+      throw new ConfigError(
+        [
+          {
+            code: 'missing_key',
+            path: o.range === undefined ? 'profile' : 'range',
+            rule: o.range === undefined ? 'give a profile, or a range' : 'a range needs the model’s width: build the guard with the model (bulwark serve does)',
+            received: 'undefined',
+          },
+        ],
+        'near-duplicates options',
+      );
+    const width = lo.length;
+    const store = detectorStore(o.store, context, 'near-duplicates');
+    const { secret, shared } = fingerprintSecret();
+    if (!shared && !store.localKeys)
+      context.logger.warn(
+        'near-duplicates: no BULWARK_DETECTOR_SECRET or BULWARK_PRINCIPAL_SECRET: fingerprints are keyed per process, so replicas sharing the store do not see each other’s queries',
+        { code: 'BULWARK_DETECTOR_SECRET' },
+      );
+    const fp = new Fingerprinter({ lo, hi, levels: o.levels, window: Math.min(o.window, width), keep: o.keep, secret });
+    const needed = (n: number) => Math.max(1, Math.ceil(o.matchThreshold * n));
+    const shardOf = (t: string) => t.charCodeAt(0) % SHARDS;
+    const remember = (members: string[], shard: number): DetectorOp => ({ kind: 'remember', key: `nd:${shard}`, members, max: o.capacity, ttlMs: o.historyMs });
+
+    /** Which rows are near duplicates, from the store's answers and earlier rows of the same call. */
+    function judge(tokens: string[][], seen: Map<string, boolean>): number[] {
+      const dup: number[] = [];
+      const inCall = new Set<string>();
+      tokens.forEach((ts, i) => {
+        let matches = 0;
+        for (const t of ts) if (seen.get(t) || inCall.has(t)) matches++;
+        for (const t of ts) inCall.add(t);
+        if (matches >= needed(ts.length)) dup.push(i);
+      });
+      return dup;
+    }
+
+    function verdict(rows: number, dup: number[], ctx: { state: Map<unknown, unknown> }): GuardVerdict<ArrayLike<number>[]> | undefined {
+      if (dup.length === 0) return undefined;
+      const message = `${dup.length} of ${rows} row(s) nearly repeat recent queries (a pattern of query-based evasion searches)`;
+      const attributes = { 'bulwark.near_duplicates.rows': dup.length };
+      const signals = [riskKey.of(1)];
+      if (o.action === 'deny') return { action: 'deny', code: 'attack_suspected', message, attributes, signals };
+      if (o.action === 'degrade') ctx.state.set(DEGRADE, dup);
+      return { action: 'flag', code: 'attack_suspected', message, attributes, signals };
+    }
+
+    function storeFailed(err: unknown): GuardVerdict<ArrayLike<number>[]> {
+      if (!(err instanceof StoreError)) throw err;
+      if (o.onStoreError === 'allow') return { action: 'flag', code: 'detector_store_unavailable', message: 'near-duplicates: store unavailable, allowed' };
+      return { action: 'deny', code: 'store_unavailable', message: 'near-duplicate detection is unavailable' };
+    }
+
+    return {
+      name: 'near-duplicates',
+      signals: { writes: [riskKey] },
+      async beforeInference(ctx) {
+        const shape = rowsProblem(ctx.input, width);
+        if (shape) return { action: 'deny', code: 'invalid_input', ...shape };
+        const tokens = ctx.input.map((row) => fp.tokens(row));
+        // One update per ≤ 256 members in a shard (DETECTOR_LIMITS); a call of a few rows is one update.
+        const byShard: string[][] = Array.from({ length: SHARDS }, () => []);
+        for (const ts of tokens) for (const t of ts) byShard[shardOf(t)]?.push(t);
+        const seen = new Map<string, boolean>();
+        try {
+          for (let start = 0; ; start += 256) {
+            const ops: DetectorOp[] = [];
+            const asked: string[][] = [];
+            byShard.forEach((members, shard) => {
+              const part = members.slice(start, start + 256);
+              if (part.length === 0) return;
+              ops.push(remember(part, shard));
+              asked.push(part);
+            });
+            if (ops.length === 0) break;
+            const results: DetectorResult[] = await updateStore(store, 'global', ops, o.storeTimeoutMs);
+            results.forEach((r, k) => {
+              if (r.kind !== 'remember') return;
+              (asked[k] as string[]).forEach((t, i) => {
+                if (r.seen[i]) seen.set(t, true);
+                else if (!seen.has(t)) seen.set(t, false);
+              });
+            });
+          }
+          const dup = judge(tokens, seen);
+          if (dup.length > 0 && o.riskPoints > 0) await updateStore(store, ctx.principal.hash, [addRisk(o.riskPoints * dup.length)], o.storeTimeoutMs);
+          return verdict(tokens.length, dup, ctx);
+        } catch (err) {
+          return storeFailed(err);
+        }
+      },
+      afterInference(ctx) {
+        const rows = ctx.state.get(DEGRADE) as number[] | undefined;
+        const out = ctx.output;
+        if (rows === undefined || !Array.isArray(out)) return undefined;
+        const degraded = out.slice();
+        for (const i of rows) {
+          const p = degraded[i];
+          if (p) degraded[i] = { label: p.label };
+        }
+        return { action: 'modify', code: 'output_degraded', message: `${rows.length} near-duplicate row(s) answered with the label only`, value: degraded };
+      },
+    };
+  },
+});
