@@ -17,7 +17,7 @@ import { startCli } from '../helpers/cli.js';
 import { postJson } from '../helpers/http.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const DIGITS = { range: [0, 16], levels: 8, window: 16 } as const;
+const DIGITS = { range: [0, 16], levels: 8, window: 16 };
 let digits: OnnxClassifier;
 beforeAll(async () => {
   digits = await loadOnnxClassifier(modelPath('digits'));

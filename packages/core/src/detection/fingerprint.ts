@@ -45,7 +45,10 @@ export class Fingerprinter {
 
   /** The row's fingerprint tokens (distinct, printable). */
   tokens(row: ArrayLike<number>): string[] {
-    const { d, q, hashes, windows } = this;
+    const d = this.d;
+    const q = this.q;
+    const hashes = this.hashes;
+    const windows = this.windows;
     const top = this.o.levels - 1;
     for (let j = 0; j < d; j++) {
       const c = Math.floor(((row[j] as number) - (this.o.lo[j] as number)) * (this.scale[j] as number));
