@@ -46,6 +46,7 @@ export {
   type NamedStore,
   type OptionsSchema,
 } from './guards/define.js';
+export { type ExtractionDetectionOptions, extractionDetection } from './guards/extraction-detection/index.js';
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';

@@ -4,6 +4,7 @@
  */
 import { budget } from './budget/index.js';
 import type { GuardDefinition } from './define.js';
+import { extractionDetection } from './extraction-detection/index.js';
 import { maskOutput } from './mask-output/index.js';
 import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
@@ -15,4 +16,5 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   validateInput as GuardDefinition,
   ood as GuardDefinition,
   nearDuplicates as GuardDefinition,
+  extractionDetection as GuardDefinition,
 ]);
