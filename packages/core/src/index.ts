@@ -51,6 +51,7 @@ export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';
 export { type OodOptions, ood } from './guards/ood/index.js';
+export { type RiskResponseOptions, riskResponse } from './guards/risk-response/index.js';
 export { type ValidateInputOptions, validateInput } from './guards/validate-input/index.js';
 export {
   clip,

@@ -1,20 +1,9 @@
-/**
- * What the stateful detectors share: the detector store a guard names, one call to it with the
- * guard's time limit, and the caller's persisted risk (a number in the store that halves every
- * RISK_HALF_LIFE_MS; detectors add to it, risk-response reads it).
- */
+/** What the stateful guards share: the detector store a guard names, and one call to it with the guard's time limit. */
 import { ConfigError } from '../errors.js';
 import type { GuardFactoryContext } from '../guards/define.js';
 import { type DetectorOp, type DetectorResult, type DetectorStore, isDetectorStore } from '../stores/detector.js';
 import { StoreError } from '../stores/types.js';
 import { withTimeout } from '../util/timeout.js';
-
-/** The key of a caller's persisted risk in its scope. */
-export const RISK_STATE_KEY = 'risk';
-/** A caller's risk halves every 10 minutes: a burst of detections fades within the hour. */
-export const RISK_HALF_LIFE_MS = 600_000;
-
-export const addRisk = (points: number): DetectorOp => ({ kind: 'decay', key: RISK_STATE_KEY, add: points, halfLifeMs: RISK_HALF_LIFE_MS });
 
 export function detectorStore(name: string, context: GuardFactoryContext, guard: string): DetectorStore {
   const s = context.stores[name];

@@ -8,6 +8,7 @@ import { extractionDetection } from './extraction-detection/index.js';
 import { maskOutput } from './mask-output/index.js';
 import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
+import { riskResponse } from './risk-response/index.js';
 import { validateInput } from './validate-input/index.js';
 
 export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
@@ -17,4 +18,5 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   ood as GuardDefinition,
   nearDuplicates as GuardDefinition,
   extractionDetection as GuardDefinition,
+  riskResponse as GuardDefinition,
 ]);

@@ -8,7 +8,7 @@
  * distances). Benign callers send natural data, whose nearest-neighbour distances look roughly
  * normal; extraction attacks send synthetic or perturbed rows, whose distances do not. Once a
  * caller has `minSamples` distances, the Shapiro-Wilk W of its latest `window` distances is tested
- * on every call: W < `threshold` flags the caller (`attack_suspected`), raises its risk, and — with
+ * on every call: W < `threshold` flags the caller (`attack_suspected`), raises its risk signal, and — with
  * `action: deny` — refuses the call.
  *
  * Distances are Euclidean on features divided by their sd in the profile (so that a dollar amount
@@ -18,7 +18,7 @@
  */
 
 import { shapiroWilkW } from '../../detection/shapiro-wilk.js';
-import { addRisk, detectorStore, updateStore } from '../../detection/store.js';
+import { detectorStore, updateStore } from '../../detection/store.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor } from '../../profile/for-guard.js';
 import type { DataProfile } from '../../profile/profile.js';
@@ -49,7 +49,6 @@ const schema = s.object({
     s.default(s.enumOf(['flag', 'deny'] as const), 'flag'),
     'flag: record and raise risk (later guards respond); deny: refuse with attack_suspected',
   ),
-  riskPoints: s.doc(s.default(s.number({ min: 0, max: 100 }), 2), "added to the caller's persisted risk per flagged call"),
   onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
   storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
 });
@@ -188,7 +187,6 @@ export const extractionDetection = defineGuard({
           if (pooled.length < o.minSamples) return undefined;
           const w = shapiroWilkW(pooled);
           if (w >= o.threshold) return undefined;
-          if (o.riskPoints > 0) await updateStore(store, scope, [addRisk(o.riskPoints)], o.storeTimeoutMs);
           const message = "the caller's query pattern looks like model extraction (PRADA)";
           const attributes = { 'bulwark.extraction.w': Math.round(w * 1000) / 1000, 'bulwark.extraction.samples': pooled.length };
           const signals = [riskKey.of(1)];

@@ -8,7 +8,7 @@
  *
  * A row whose share of fingerprints already in the index reaches `matchThreshold` is a near
  * duplicate of recent traffic: the call is refused with `attack_suspected` (or flagged, or
- * answered with the label only), the caller's risk rises, and the row's fingerprints are added
+ * answered with the label only), the caller's risk signal is raised (risk-response turns it into a lasting response), and the row's fingerprints are added
  * like any other's. The index holds `shards` × `capacity` fingerprints for `historyMs` (memory
  * bound: documented in docs/detection.md). Matching is against the union of recent fingerprints,
  * not one earlier query at a time: a row pieced together from windows of several earlier rows
@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Fingerprinter } from '../../detection/fingerprint.js';
-import { addRisk, detectorStore, updateStore } from '../../detection/store.js';
+import { detectorStore, updateStore } from '../../detection/store.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, rowsProblem } from '../../profile/for-guard.js';
@@ -56,7 +56,6 @@ const schema = s.object({
     s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'deny'),
     'flag: record; degrade: label-only answers; deny: refuse with attack_suspected',
   ),
-  riskPoints: s.doc(s.default(s.number({ min: 0, max: 100 }), 1), "added to the caller's persisted risk per near-duplicate row"),
   onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
   storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
 });
@@ -182,7 +181,6 @@ export const nearDuplicates = defineGuard({
             });
           }
           const dup = judge(tokens, seen);
-          if (dup.length > 0 && o.riskPoints > 0) await updateStore(store, ctx.principal.hash, [addRisk(o.riskPoints * dup.length)], o.storeTimeoutMs);
           return verdict(tokens.length, dup, ctx);
         } catch (err) {
           return storeFailed(err);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createBulwark } from '../../bulwark.js';
+import { isBulwarkError, isConfigError } from '../../errors.js';
+import { riskKey } from '../../signals.js';
+import { MemoryStore } from '../../stores/memory.js';
+import type { AnyGuard, Prediction } from '../../types.js';
+import { riskResponse } from './index.js';
+
+/** A detector that raises the signal for rows whose first feature is negative (a stand-in for ood or near-duplicates). */
+const detector = (mode?: 'monitor'): AnyGuard => ({
+  name: 'test-detector',
+  mode,
+  signals: { writes: [riskKey] },
+  beforeInference: (ctx) =>
+    (ctx.input as number[][]).some((r) => (r[0] as number) < 0)
+      ? { action: 'flag', code: 'suspicious', message: 'negative', signals: [riskKey.of(1)] }
+      : undefined,
+});
+
+const model = (rows: number[][]): Prediction[] => rows.map(() => ({ label: 1, scores: [0.1234, 0.8766] }));
+
+function setup(mode?: 'monitor') {
+  let now = 1_000_000;
+  const clock = { now: () => now };
+  const store = new MemoryStore({ now: clock.now });
+  const predict = createBulwark({ guards: [detector(mode), riskResponse({}, { stores: { memory: store } })] }).wrap(model);
+  return { predict, advance: (ms: number) => (now += ms) };
+}
+
+describe('risk-response', () => {
+  it('answers a caller less and less as its detections add up, then refuses it until its risk decays', async () => {
+    const { predict, advance } = setup();
+    const bad = [[-1, 0]];
+    const good = [[1, 0]];
+    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // 2 points: rounded
+    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // still 2 points
+    expect(await predict(good, { principal: 'other' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]); // others untouched
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0, 0.9] }]); // 4: top-1
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1 }]); // 6: label only
+    for (let i = 0; i < 2; i++) await predict(bad, { principal: 'p' }); // 8, 10: label only
+    const err = await predict(bad, { principal: 'p' }).catch((e: unknown) => e); // 12: refused
+    expect(isBulwarkError(err) && { code: err.code, status: err.status }).toEqual({ code: 'caller_blocked', status: 403 });
+    const wait = (err as { retryAfterSeconds: number }).retryAfterSeconds;
+    expect(wait).toBeGreaterThan(0);
+    advance((wait + 1) * 1000);
+    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1 }]); // decayed below 12, still ≥ 6
+    advance(3_600_000);
+    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]); // an hour later: full answers
+  });
+
+  it('changes nobody’s answers while the detectors only monitor', async () => {
+    const { predict } = setup('monitor');
+    for (let i = 0; i < 20; i++) expect(await predict([[-1, 0]], { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+  });
+
+  it('refuses levels that do not rise', () => {
+    let err: unknown;
+    try {
+      riskResponse({
+        levels: [
+          { at: 4, respond: 'label' },
+          { at: 2, respond: 'deny' },
+        ],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isConfigError(err) && err.issues[0]?.path).toBe('levels[1]');
+  });
+});
