@@ -24,7 +24,12 @@ function setup(mode?: 'monitor') {
   const clock = { now: () => now };
   const store = new MemoryStore({ now: clock.now });
   const predict = createBulwark({ guards: [detector(mode), riskResponse({}, { stores: { memory: store } })] }).wrap(model);
-  return { predict, advance: (ms: number) => (now += ms) };
+  return {
+    predict,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('risk-response', () => {
