@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchAttack } from './bench/attack.js';
 import { benchBudget } from './bench/budget.js';
+import { benchDetection } from './bench/detection.js';
 import { benchHttp } from './bench/http.js';
 import { benchPipeline } from './bench/pipeline.js';
 import { machine } from './bench/stats.js';
@@ -119,6 +120,26 @@ if (!only || only === 'supply-chain') {
   ];
   sections['supply-chain'] = lines.join('\n');
   out(sections['supply-chain']);
+}
+
+if (!only || only === 'detection') {
+  out('detectors…');
+  const dt = await benchDetection(quick);
+  results.detection = dt;
+  sections.detection = [
+    '| scorer | ns per row |',
+    '|---|---:|',
+    ...Object.entries(dt.scoringNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`),
+    '',
+    '| one row through the real model | ns per call | ÷ bare model call |',
+    '|---|---:|---:|',
+    ...Object.entries(dt.guardNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} | ${(dt.guardRatio[k] as number).toFixed(3)} |`),
+    '',
+    '| stateful detector (memory store, no-op model) | µs per query |',
+    '|---|---:|',
+    ...Object.entries(dt.statefulUs).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`),
+  ].join('\n');
+  out(sections.detection);
 }
 
 if (!quick) {

@@ -47,6 +47,8 @@ export interface ExtractionOptions {
   readonly benignShare?: number;
   /** No query closer than this to an earlier one (L2, in per-feature standard deviations; default 0). */
   readonly minSpacing?: number;
+  /** Features the API takes as integers: an attacker who read its rules rounds them in every query (default: none). */
+  readonly integerFeatures?: readonly number[];
   /** Fewer answered rows than this and the run is inconclusive (default 50). */
   readonly minAnswered?: number;
   /** Receives the final surrogate (what a transfer attack crafts its inputs on). */
@@ -148,12 +150,16 @@ export async function extractionAttack(target: Target, o: ExtractionOptions): Pr
     if (o.strategy === 'natural') return around(0.1);
     return around(0.5);
   };
+  const integral = (x: number[]): number[] => {
+    for (const j of o.integerFeatures ?? []) x[j] = Math.round(x[j] as number);
+    return x;
+  };
   const next = (): number[] => {
     for (let tries = 0; tries < 20; tries++) {
-      const x = candidate();
+      const x = integral(candidate());
       if (farEnough(x)) return x;
     }
-    return candidate();
+    return integral(candidate());
   };
 
   const train = (epochsScale = 1): Mlp => {

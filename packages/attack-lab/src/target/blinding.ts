@@ -10,8 +10,8 @@ import { Rng } from '../rng.js';
 import type { Target } from './target.js';
 
 export interface BlindingOptions {
-  /** Largest change per feature, in feature units. */
-  readonly noise: number;
+  /** Largest change per feature, in feature units (one for all, or one per feature). */
+  readonly noise: number | readonly number[];
   readonly bounds: readonly (readonly [number, number])[];
   /** Features that may be changed (default: all). */
   readonly mutable?: readonly number[];
@@ -29,7 +29,8 @@ export function blindQueries(target: Target, o: BlindingOptions): Target {
         const x = row.slice();
         for (const j of mutable) {
           const [lo, hi] = o.bounds[j] as readonly [number, number];
-          x[j] = Math.min(hi, Math.max(lo, (x[j] as number) + (2 * rng.next() - 1) * o.noise));
+          const noise = typeof o.noise === 'number' ? o.noise : (o.noise[j] as number);
+          x[j] = Math.min(hi, Math.max(lo, (x[j] as number) + (2 * rng.next() - 1) * noise));
         }
         return x;
       });

@@ -14,6 +14,7 @@ import {
   type AttackRun,
   adversarialDataset,
   averagingAttack,
+  blindQueries,
   checkGates,
   createTarget,
   type EvasionResult,
@@ -76,6 +77,14 @@ export interface AttackPlan {
   readonly identityPerRun?: boolean;
   /** A label for every run of this plan in reports (e.g. "10 keys, round-robin"). */
   readonly variant?: string | undefined;
+  /**
+   * The adaptive attacker against stateful detectors (query blinding): evasion queries move by
+   * fresh noise of up to this share of each feature's scale, and the search keeps ε − blind for
+   * itself so its examples stay within ε.
+   */
+  readonly blind?: number | undefined;
+  /** The extraction attacker rounds the features its data holds only integers in (it read the API's validation rules). */
+  readonly respectIntegers?: boolean | undefined;
 }
 
 export interface AttackOutcome {
@@ -172,6 +181,9 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
             strategy,
             checkpoints,
             seed: plan.seed,
+            ...(plan.respectIntegers && sc.pool.length > 0
+              ? { integerFeatures: (sc.bounds.map((_, j) => j) as number[]).filter((j) => sc.pool.every((r) => Number.isInteger(r[j]))) }
+              : {}),
             onSurrogate: (m) => surrogates.set(`${sc.model}/${name}`, m),
             progress: bar(`extraction ${sc.model} vs ${name}`),
           });
@@ -224,7 +236,8 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
       } else if (attack === 'evasion') {
         const ev = sc.evasion;
         if (!ev) throw new Error(`no evasion data for ${sc.model}`);
-        const epsilon = ev.epsilon * (plan.norm === 'l2' ? 2 : 1);
+        const epsilon = ev.epsilon * (plan.norm === 'l2' ? 2 : 1) - (plan.blind ?? 0);
+        if (!(epsilon > 0)) throw new Error(`--blind must be below the evasion budget ε = ${ev.epsilon}`);
         const samples = ev.samples.slice(0, quick ? 15 : 60);
         const common = {
           samples,
@@ -280,7 +293,12 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
                 : await transferAttack(surrogate, judge.target(), { ...common, samples: transferSamples }),
           });
           for (const [i, method] of (['score', 'decision', 'hopskipjump'] as const).entries()) {
-            const result = await evasionAttack(await makeTarget(sc, name, i + 1), {
+            const plain = await makeTarget(sc, name, i + 1);
+            const attacked =
+              plan.blind === undefined
+                ? plain
+                : blindQueries(plain, { noise: ev.scale.map((f) => (plan.blind as number) * f), bounds: sc.bounds, mutable: ev.mutable, seed: plan.seed + i });
+            const result = await evasionAttack(attacked, {
               ...common,
               method,
               maxQueriesPerSample: quick ? (method === 'hopskipjump' ? 300 : 100) : undefined,

@@ -12,11 +12,16 @@
 import { createHmac } from 'node:crypto';
 
 export interface FingerprintOptions {
-  /** Per-feature lower and upper ends of the quantisation range. */
+  /** Per-feature lower and upper ends of the quantisation range (equal-width cells)… */
   readonly lo: Float64Array;
   readonly hi: Float64Array;
   /** Cells per feature. */
   readonly levels: number;
+  /**
+   * …or per-feature cell edges, ascending (equal-frequency cells from a profile's percentiles):
+   * a feature with a long tail (amounts) gets as many useful cells as a uniform one.
+   */
+  readonly edges?: readonly Float64Array[] | undefined;
   /** Features per window. */
   readonly window: number;
   /** Fingerprints kept per row. */
@@ -50,8 +55,23 @@ export class Fingerprinter {
     const hashes = this.hashes;
     const windows = this.windows;
     const top = this.o.levels - 1;
+    const edges = this.o.edges;
     for (let j = 0; j < d; j++) {
-      const c = Math.floor(((row[j] as number) - (this.o.lo[j] as number)) * (this.scale[j] as number));
+      const v = row[j] as number;
+      if (edges) {
+        // Binary search: the number of edges at or below v.
+        const e = edges[j] as Float64Array;
+        let a = 0;
+        let b = e.length;
+        while (a < b) {
+          const m = (a + b) >>> 1;
+          if ((e[m] as number) <= v) a = m + 1;
+          else b = m;
+        }
+        q[j] = a;
+        continue;
+      }
+      const c = Math.floor((v - (this.o.lo[j] as number)) * (this.scale[j] as number));
       q[j] = c < 0 ? 0 : c > top ? top : c;
     }
     const w = Math.min(this.o.window, d);

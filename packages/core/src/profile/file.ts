@@ -175,6 +175,8 @@ export function loadProfile(source: string | unknown, subject = 'profile'): Data
       if (typeof f?.name !== 'string') bad(`features[${j}].name`, 'must be a string');
       for (const k of ['min', 'max', 'mean', 'sd', 'median', 'mad'] as const)
         if (typeof f?.[k] !== 'number' || !Number.isFinite(f[k])) bad(`features[${j}].${k}`, 'must be a finite number');
+      if (f?.percentiles !== undefined && !(Array.isArray(f.percentiles) && f.percentiles.length === 99 && f.percentiles.every(Number.isFinite)))
+        bad(`features[${j}].percentiles`, 'must be 99 finite numbers');
       if (f?.categories !== null && !(Array.isArray(f?.categories) && f.categories.every(Number.isFinite)))
         bad(`features[${j}].categories`, 'must be null or numbers');
     });

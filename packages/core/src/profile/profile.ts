@@ -40,6 +40,8 @@ export interface FeatureProfile {
   /** Median absolute deviation from the median (unscaled). */
   readonly mad: number;
   readonly quantiles: Readonly<Record<(typeof QUANTILES)[number], number>>;
+  /** The 1st to 99th percentiles (99 values): cell edges for fingerprints of skewed features. */
+  readonly percentiles: readonly number[];
   /** Every value seen was an integer. */
   readonly integer: boolean;
   /** The values seen, when an integer feature took at most `categoricalMax` distinct values; else null. */
@@ -191,6 +193,7 @@ export class ProfileBuilder {
         median,
         mad: medianAbsDev(col, median),
         quantiles: Object.fromEntries(QUANTILES.map((q) => [q, quantileSorted(col, Number(q))])) as FeatureProfile['quantiles'],
+        percentiles: Array.from({ length: 99 }, (_, k) => quantileSorted(col, (k + 1) / 100)),
         integer: this.integer[j] as boolean,
         categories: cats && this.integer[j] ? [...cats].sort((a, b) => a - b) : null,
       });

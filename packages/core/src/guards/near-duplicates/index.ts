@@ -45,7 +45,11 @@ const schema = s.object({
   ),
   /** …or one [min, max] for every feature (images: [0, 255]). */
   range: s.doc(s.optional(s.array(s.number(), { minItems: 2, maxItems: 2 })), 'one [min, max] for every feature, instead of a profile'),
-  levels: s.doc(s.default(s.int({ min: 2, max: 255 }), 4), 'quantisation cells per feature'),
+  levels: s.doc(s.default(s.int({ min: 2, max: 100 }), 8), 'quantisation cells per feature'),
+  cells: s.doc(
+    s.default(s.enumOf(['equal-width', 'equal-frequency'] as const), 'equal-width'),
+    "equal-width over [min, max], or equal-frequency from the profile's percentiles (skewed features)",
+  ),
   window: s.doc(s.default(s.int({ min: 1, max: 4096 }), 8), 'features per fingerprint window'),
   keep: s.doc(s.default(s.int({ min: 1, max: 64 }), 20), 'fingerprints kept per row (the largest hashes)'),
   matchThreshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.5), 'share of a row’s fingerprints already seen that makes it a near duplicate'),
@@ -88,10 +92,29 @@ export const nearDuplicates = defineGuard({
     const d = o.profile !== undefined ? undefined : context.model?.features;
     let lo: Float64Array;
     let hi: Float64Array;
+    let edges: Float64Array[] | undefined;
     if (o.profile !== undefined) {
       const p = profileFor(o.profile, context, 'near-duplicates');
       lo = Float64Array.from(p.features, (f) => f.min);
       hi = Float64Array.from(p.features, (f) => f.max);
+      if (o.cells === 'equal-frequency') {
+        if (p.features.some((f) => f.percentiles === undefined) || 100 % o.levels !== 0)
+          throw new ConfigError(
+            [
+              {
+                path: 'levels',
+                rule: 'equal-frequency cells need a profile with percentiles and levels dividing 100 (2, 4, 5, 10, 20, 25, 50, 100)',
+                received: String(o.levels),
+              },
+            ],
+            'near-duplicates options',
+          );
+        const step = 100 / o.levels;
+        // Edges at every step-th percentile; repeated values (ties of integer features) collapse.
+        edges = p.features.map((f) => Float64Array.from(new Set(f.percentiles.filter((_, k) => (k + 1) % step === 0))));
+      }
+    } else if (o.cells === 'equal-frequency') {
+      throw new ConfigError([{ path: 'cells', rule: 'equal-frequency cells need a profile', received: 'no profile' }], 'near-duplicates options');
     } else if (o.range !== undefined && d !== undefined) {
       lo = new Float64Array(d).fill(o.range[0] as number);
       hi = new Float64Array(d).fill(o.range[1] as number);
@@ -115,7 +138,7 @@ export const nearDuplicates = defineGuard({
         'near-duplicates: no BULWARK_DETECTOR_SECRET or BULWARK_PRINCIPAL_SECRET: fingerprints are keyed per process, so replicas sharing the store do not see each other’s queries',
         { code: 'BULWARK_DETECTOR_SECRET' },
       );
-    const fp = new Fingerprinter({ lo, hi, levels: o.levels, window: Math.min(o.window, width), keep: o.keep, secret });
+    const fp = new Fingerprinter({ lo, hi, edges, levels: o.levels, window: Math.min(o.window, width), keep: o.keep, secret });
     const needed = (n: number) => Math.max(1, Math.ceil(o.matchThreshold * n));
     const shardOf = (t: string) => t.charCodeAt(0) % SHARDS;
     const remember = (members: string[], shard: number): DetectorOp => ({ kind: 'remember', key: `nd:${shard}`, members, max: o.capacity, ttlMs: o.historyMs });

@@ -1,0 +1,264 @@
+/**
+ * `pnpm detection [--quick] [--out <dir>]`: the recommended policies (policies/recommended.yaml for
+ * fraud, recommended-digits.yaml for digits) against the attacks of the attack lab, over HTTP
+ * against `bulwark serve`, next to the same model unguarded; and the detectors' false positives on
+ * benign rows in process. Writes the tables into docs/detection.md between the generated markers
+ * and the full reports to docs/reports/detection.*. `--quick` (the test suite's version) writes to
+ * --out only.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type AttackRun, baselineOf, changeAgainst, describeRun, headline, type Report, rate, toHtml, toMarkdown } from '@bulwark/attack-lab';
+import { createBulwark, extractionDetection, MemoryStore, nearDuplicates, ood } from '@bulwark/core';
+import { digitsData, fraudData, modelPath } from '@bulwark/models';
+import { loadOnnxClassifier } from '@bulwark/onnx';
+import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
+import { scenario } from '../packages/cli/src/attack/scenarios.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const quick = process.argv.includes('--quick');
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 ? (process.argv[outArg + 1] as string) : quick ? undefined : join(root, 'docs/reports');
+if (out === undefined) {
+  process.stderr.write('usage: pnpm detection [--quick --out <dir>]\n');
+  process.exit(2);
+}
+const started = Date.now();
+const attackerKeys = Array.from({ length: 20 }, (_, i) => `sk_lab_attacker_${String(i + 1).padStart(2, '0')}`);
+const benign = { benignKeys: ['sk_lab_benign'] };
+const queries = quick ? 600 : 3000;
+
+type Step = { attack: AttackKind; model: 'fraud' | 'digits' } & Partial<AttackPlan>;
+const steps: Step[] = [
+  // The naive attacker (the lab's default strategy, synthetic rows), then attackers that know the
+  // guards: integers where the API wants integers, natural rows that look like customers.
+  { attack: 'extraction', model: 'fraud', keys: attackerKeys.slice(0, 10), rotate: 'round-robin', queries, ...benign, variant: '10 keys' },
+  {
+    attack: 'extraction',
+    model: 'fraud',
+    keys: attackerKeys.slice(0, 10),
+    rotate: 'round-robin',
+    queries,
+    strategy: 'random',
+    respectIntegers: true,
+    ...benign,
+    variant: '10 keys, data-free, integers rounded',
+  },
+  {
+    attack: 'extraction',
+    model: 'fraud',
+    keys: attackerKeys.slice(0, 10),
+    rotate: 'round-robin',
+    queries,
+    strategy: 'natural',
+    respectIntegers: true,
+    ...benign,
+    variant: 'adaptive: 10 keys, natural rows, integers rounded',
+  },
+  { attack: 'extraction', model: 'digits', keys: attackerKeys.slice(0, 10), rotate: 'round-robin', queries, ...benign, variant: '10 keys' },
+  {
+    attack: 'extraction',
+    model: 'digits',
+    keys: attackerKeys.slice(0, 10),
+    rotate: 'round-robin',
+    queries,
+    strategy: 'random',
+    ...benign,
+    variant: '10 keys, data-free',
+  },
+  {
+    attack: 'extraction',
+    model: 'digits',
+    keys: attackerKeys.slice(0, 10),
+    rotate: 'round-robin',
+    queries,
+    strategy: 'natural',
+    ...benign,
+    variant: 'adaptive: 10 keys, natural images',
+  },
+  { attack: 'evasion', model: 'fraud', keys: attackerKeys.slice(0, 4), identityPerRun: true, ...benign, variant: 'one key per method' },
+  { attack: 'evasion', model: 'fraud', keys: attackerKeys, rotate: 'round-robin', ...benign, variant: '20 keys, round-robin' },
+  {
+    attack: 'evasion',
+    model: 'fraud',
+    keys: attackerKeys.slice(0, 4),
+    identityPerRun: true,
+    blind: 0.25,
+    ...benign,
+    variant: 'adaptive: query blinding ±0.25 sd',
+  },
+  { attack: 'evasion', model: 'digits', keys: attackerKeys.slice(0, 4), identityPerRun: true, ...benign, variant: 'one key per method' },
+  { attack: 'evasion', model: 'digits', keys: attackerKeys, rotate: 'round-robin', ...benign, variant: '20 keys, round-robin' },
+  {
+    attack: 'evasion',
+    model: 'digits',
+    keys: attackerKeys.slice(0, 4),
+    identityPerRun: true,
+    blind: 0.125,
+    ...benign,
+    variant: 'adaptive: query blinding ±2 grey levels',
+  },
+];
+const policyOf = (model: string) => `${root}policies/${model === 'fraud' ? 'recommended' : 'recommended-digits'}.yaml`;
+const runs: AttackRun[] = [];
+const utility: Report['utility'][number][] = [];
+for (const { attack, model, ...plan } of steps) {
+  process.stdout.write(`${attack} on ${model} (${plan.variant})…\n`);
+  const { report } = await runAttacks({
+    ...plan,
+    attacks: [attack],
+    scenarios: { [attack]: scenario(model) },
+    policies: [policyOf(model)],
+    seed: 1,
+    quick,
+    progress: false,
+  });
+  // One target column for both models: "recommended".
+  for (const r of report.runs) runs.push({ ...r, target: r.target === 'unguarded' ? 'unguarded' : 'recommended' });
+  for (const u of report.utility) {
+    const t = u.target === 'unguarded' ? 'unguarded' : 'recommended';
+    if (!utility.some((x) => x.model === u.model && x.target === t)) utility.push({ ...u, target: t });
+  }
+}
+
+// False positives in process, on benign rows the models were not trained on.
+const fp: string[] = ['| detector | model | benign rows | flagged | rate (95% interval) |', '|---|---|---:|---:|---|'];
+const fpRow = (det: string, model: string, flagged: number, n: number) => {
+  const e = rate(flagged, n);
+  fp.push(`| ${det} | ${model} | ${n} | ${flagged} | ${e.value.toFixed(4)} (${e.lo.toFixed(4)}–${e.hi.toFixed(4)}) |`);
+};
+for (const model of ['fraud', 'digits'] as const) {
+  const m = await loadOnnxClassifier(modelPath(model));
+  const profile = `${root}policies/profiles/${model}.json`;
+  const rows = (model === 'fraud' ? fraudData().test.x : digitsData().test.x) as number[][];
+  // ood at its calibrated 1% threshold, one row per call.
+  let flagged = 0;
+  const oodPredict = createBulwark({
+    guards: [ood({ profile, action: 'deny' })],
+  }).wrap((r: number[][]) => m.predict(r));
+  for (const row of rows) if ((await oodPredict([row], { principal: 'benign' }).catch(() => 'refused')) === 'refused') flagged++;
+  fpRow('ood (Mahalanobis, targetFpr 0.01)', model, flagged, rows.length);
+  // near-duplicates over distinct benign rows (fraud: held-out; digits: training and held-out images).
+  const nd =
+    model === 'fraud'
+      ? nearDuplicates({ profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1 }, { stores: { memory: new MemoryStore() } })
+      : nearDuplicates({ range: [0, 16], levels: 8, window: 16 }, { model: { name: 'digits', features: 64 }, stores: { memory: new MemoryStore() } });
+  const stream =
+    model === 'fraud'
+      ? rows
+      : [
+          ...readFileSync(`${root}packages/models/data/digits-train.csv`, 'utf8')
+            .trim()
+            .split('\n')
+            .slice(1)
+            .map((l) => l.split(',').slice(0, 64).map(Number)),
+          ...rows,
+        ];
+  const ndPredict = createBulwark({ guards: [nd] }).wrap((r: number[][]) => m.predict(r));
+  flagged = 0;
+  for (const [i, row] of stream.entries()) if ((await ndPredict([row], { principal: `user-${i % 50}` }).catch(() => 'refused')) === 'refused') flagged++;
+  fpRow('near-duplicates (recommended settings)', model, flagged, stream.length);
+  // PRADA: benign callers each sending 1,000 distinct held-out rows (digits: 450); a caller is flagged when W ever drops below 0.9.
+  let streams = 0;
+  let flaggedStreams = 0;
+  const per = Math.min(1000, stream.length);
+  for (let c = 0; c < (quick ? 3 : 10); c++) {
+    let hit = false;
+    const predict = createBulwark({
+      guards: [extractionDetection({ profile }, { stores: { memory: new MemoryStore() } })],
+      onDecision: (d) => {
+        if (d.code === 'attack_suspected') hit = true;
+      },
+    }).wrap((r: number[][]) => m.predict(r));
+    // A different slice of distinct rows per caller (rotated), so no caller repeats a row.
+    for (let i = 0; i < per; i++) await predict([stream[(c * 397 + i) % stream.length] as number[]], { principal: `benign-${c}` });
+    streams++;
+    if (hit) flaggedStreams++;
+  }
+  const e = rate(flaggedStreams, streams);
+  fp.push(
+    `| extraction-detection (PRADA, W < 0.9) | ${model} | ${streams} callers × ${per} rows | ${flaggedStreams} callers | ${e.value.toFixed(3)} (${e.lo.toFixed(2)}–${e.hi.toFixed(2)}) of callers |`,
+  );
+  await m.close();
+}
+
+const minutes = (Date.now() - started) / 60_000;
+const report: Report = {
+  title: 'Bulwark detection: the recommended policies against extraction and evasion, naive and adaptive',
+  seed: 1,
+  attacker: {
+    data: 'per model, as in the attack lab presets (docs/attack-lab.md); data-free extraction: uniform queries in the feature box',
+    identities: 'up to 20 API keys listed in the recommended policies (sk_lab_attacker_01 … _20), round-robin where the variant says so',
+    queryBudget: `extraction ${queries.toLocaleString('en')} queries; evasion ${quick ? '100 / 300' : '200 / 400 / 1,000'} per row (score / decision / HopSkipJump)`,
+    timeBudget: 'waits out a Retry-After of up to 2 s, else next key or stop',
+  },
+  runs,
+  utility,
+  gates: [],
+};
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'detection.json'), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(out, 'detection.md'), toMarkdown(report));
+writeFileSync(join(out, 'detection.html'), toHtml(report));
+
+const targets = ['unguarded', 'recommended'];
+const rowKey = (r: AttackRun) => `${r.model}: ${describeRun(r.result)}${r.variant ? ` [${r.variant}]` : ''}`;
+const cell = (r: AttackRun | undefined) => {
+  if (r === undefined) return '–';
+  // Evasion: successes per row the attacker wanted flipped, comparable whether the defence let it
+  // attempt them or refused it (the per-attempt rate of a refused search is "not measured").
+  if (r.result.attack === 'evasion') {
+    const e = r.result.successPerWanted;
+    return `${e.value.toFixed(3)} (${e.lo.toFixed(2)}–${e.hi.toFixed(2)})`;
+  }
+  const h = headline(r.result);
+  if (h.estimate === undefined) return 'not measured';
+  const change = changeAgainst(r, baselineOf(report, r));
+  return `${h.estimate.value.toFixed(3)} (${h.estimate.lo.toFixed(2)}–${h.estimate.hi.toFixed(2)})${change.real ? ' †' : ''}`;
+};
+const detectedAt = (r: AttackRun | undefined) => {
+  const s = r && 'stats' in r.result ? r.result.stats : undefined;
+  if (!s) return '–';
+  const refused = Object.entries(s.refusals)
+    .map(([code, k]) => `${code}×${k}`)
+    .join(', ');
+  const tail = `${s.rowsAnswered} of ${s.rowsSent} rows answered${refused ? `; refused: ${refused}` : ''}`;
+  return s.detected ? `after ${s.detected.rowsSent} rows (${s.detected.code}); ${tail}` : `not detected; ${tail}`;
+};
+const lines = ['| attack | metric (n) | unguarded | recommended | detection (recommended) |', '|---|---|---:|---:|---|'];
+for (const key of [...new Set(runs.map(rowKey))]) {
+  const row = runs.filter((x) => rowKey(x) === key);
+  const first = row[0] as AttackRun;
+  const n = headline(first.result).estimate?.n;
+  const rec = row.find((x) => x.target === 'recommended');
+  const metric = first.result.attack === 'evasion' ? 'flipped per wanted row' : headline(first.result).metric;
+  const nn = first.result.attack === 'evasion' ? first.result.successPerWanted.n : n;
+  lines.push(
+    `| ${key} | ${metric}${nn === undefined ? '' : ` (n ${nn})`} | ${targets.map((t) => cell(row.find((x) => x.target === t))).join(' | ')} | ${detectedAt(rec)} |`,
+  );
+}
+lines.push('', '| utility for the benign user | metric (n) | unguarded | recommended |', '|---|---|---:|---:|');
+const fmt = (e: { value: number; lo: number; hi: number } | undefined) =>
+  e === undefined ? '–' : `${e.value.toFixed(3)} (${e.lo.toFixed(2)}–${e.hi.toFixed(2)})`;
+for (const m of [...new Set(utility.map((u) => u.model))]) {
+  const us = utility.filter((u) => u.model === m);
+  const rec = us.find((u) => u.target === 'recommended');
+  lines.push(
+    `| ${m} | agreement with unguarded (n ${rec?.labelAgreement.n}) | ${fmt(us.find((u) => u.target === 'unguarded')?.labelAgreement)} | ${fmt(rec?.labelAgreement)} |`,
+  );
+  lines.push(`| ${m} | refused (n ${rec?.refused.n}) | ${fmt(us.find((u) => u.target === 'unguarded')?.refused)} | ${fmt(rec?.refused)} |`);
+}
+const table = lines.join('\n');
+const fpTable = fp.join('\n');
+const runtime = `\`pnpm detection\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
+if (!quick) {
+  const mdPath = join(root, 'docs/detection.md');
+  const md = readFileSync(mdPath, 'utf8')
+    .replace(/<!-- detection -->[\s\S]*?<!-- \/detection -->/, `<!-- detection -->\n${table}\n<!-- /detection -->`)
+    .replace(/<!-- false-positives -->[\s\S]*?<!-- \/false-positives -->/, `<!-- false-positives -->\n${fpTable}\n<!-- /false-positives -->`)
+    .replace(/<!-- runtime -->[\s\S]*?<!-- \/runtime -->/, `<!-- runtime -->\n${runtime}\n<!-- /runtime -->`);
+  writeFileSync(mdPath, md);
+}
+writeFileSync(join(out, 'detection-table.md'), `${table}\n\n${fpTable}\n`);
+process.stdout.write(`${table}\n\n${fpTable}\n\n${runtime}\n`);

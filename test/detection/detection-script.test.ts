@@ -1,0 +1,48 @@
+/**
+ * `pnpm detection --quick`: the recommended policies against the attack lab's attacks, naive and
+ * adaptive, end to end over HTTP. Checks what the figures in docs/detection.md rest on, at small
+ * budgets: benign users keep their answers; query-based evasion is caught on one key and on 20
+ * and flips no row; data-free extraction gets nothing from the fraud API; and the adaptive
+ * attacker who extracts with natural rows is reported as undetected, not hidden.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Report } from '@bulwark/attack-lab';
+import { expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extraction starved, benign answers kept, natural-data extraction reported', () => {
+  const out = mkdtempSync(join(tmpdir(), 'detection-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/detection.ts'), '--quick', '--out', out], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const report = JSON.parse(readFileSync(join(out, 'detection.json'), 'utf8')) as Report;
+  const find = (model: string, attack: string, variant: string, target: string) =>
+    report.runs.find((x) => x.model === model && x.result.attack === attack && x.target === target && x.variant?.startsWith(variant));
+  for (const model of ['fraud', 'digits'])
+    for (const variant of ['one key per method', '20 keys, round-robin']) {
+      const run = find(model, 'evasion', variant, 'recommended');
+      const open = find(model, 'evasion', variant, 'unguarded');
+      if (run?.result.attack !== 'evasion' || open?.result.attack !== 'evasion') throw new Error(`missing ${model} ${variant}`);
+      expect(run.result.stats.detected?.code, `${model} ${variant}`).toBe('attack_suspected');
+      expect(run.result.successPerWanted.value).toBeLessThanOrEqual(0.1);
+      expect(open.result.successPerWanted.value).toBeGreaterThan(0.2); // the same search succeeds unguarded
+    }
+  const dataFree = find('fraud', 'extraction', '10 keys, data-free', 'recommended');
+  expect(dataFree?.result.attack === 'extraction' && dataFree.result.stats.rowsAnswered).toBeLessThan(100);
+  const natural = find('fraud', 'extraction', 'adaptive: 10 keys, natural rows', 'recommended');
+  expect(natural?.result.attack === 'extraction' && natural.result.stats.detected).toBeUndefined(); // the attacker wins: said, not hidden
+  for (const u of report.utility.filter((x) => x.target === 'recommended')) {
+    expect(u.labelAgreement.value, u.model).toBeGreaterThanOrEqual(0.99);
+    expect(u.refused.value, u.model).toBe(0);
+  }
+  const table = readFileSync(join(out, 'detection-table.md'), 'utf8');
+  expect(table).toContain('| ood (Mahalanobis, targetFpr 0.01) | fraud | 4000 |');
+}, 600_000);
