@@ -4,6 +4,7 @@
  * inference on the 4,000 fraud and 450 digits test rows) and most synthetic probes; validate-input
  * names the feature and the rule, never the value.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import {
 } from '@bulwark/core';
 import { digitsData, fraudData, modelInfo, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
+import { BIN } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,6 +74,20 @@ describe('bulwark profile', () => {
     await expect(profileFile(join(dir, 'bad.csv'))).rejects.toThrow('line 12, column "b": not a finite number');
     writeFileSync(join(dir, 'few.csv'), `a,b\n${'1,2\n'.repeat(10)}`);
     await expect(profileFile(join(dir, 'few.csv'))).rejects.toThrow('at least 50 rows');
+  });
+
+  it('bulwark profile writes the profile and reports provenance; a malformed row is a usage error naming its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-cli-'));
+    const wine = join(root, 'test/fixtures/wine/wine.csv');
+    const ok = spawnSync(process.execPath, [BIN, 'profile', wine, '--out', join(dir, 'wine.json')], { encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/178 rows, 13 features, 3 labels; sha256 [0-9a-f]{16}…/);
+    expect(loadProfile(join(dir, 'wine.json')).provenance).toMatchObject({ source: 'wine.csv', rows: 178, tool: expect.stringMatching(/^@bulwark\/cli /) });
+    writeFileSync(join(dir, 'bad.csv'), `a,b\n${'1,2\n'.repeat(60)}1\n`);
+    const bad = spawnSync(process.execPath, [BIN, 'profile', join(dir, 'bad.csv'), '--out', join(dir, 'bad.json')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('line 62: 1 columns, the header has 2');
+    expect(spawnSync(process.execPath, [BIN, 'profile', wine], { encoding: 'utf8' }).stderr).toContain('--out is required');
   });
 
   it('refuses a malformed profile with a ConfigError naming the field', () => {
