@@ -99,6 +99,15 @@ const steps: Step[] = [
     ...benign,
     variant: 'adaptive: query blinding ±2 grey levels',
   },
+  {
+    attack: 'evasion',
+    model: 'digits',
+    keys: attackerKeys.slice(0, 4),
+    identityPerRun: true,
+    blind: 0.1875,
+    ...benign,
+    variant: 'adaptive: query blinding ±3 grey levels',
+  },
 ];
 const policyOf = (model: string) => `${root}policies/${model === 'fraud' ? 'recommended' : 'recommended-digits'}.yaml`;
 const runs: AttackRun[] = [];

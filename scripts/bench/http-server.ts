@@ -7,10 +7,15 @@
  *              JSON response (express.json + res.json; c.req.json + c.json);
  *   lean       no Bulwark, but the same raw Node body reading and response writing as the adapters,
  *              and no checks at all: what is left between it and `guarded` is Bulwark's own work.
+ *   detectors  the recommended policy's guards (budget far above the load, validate-input, ood,
+ *              near-duplicates, risk-response, mask-output) with every detector set to flag: the
+ *              load repeats one row, which near-duplicates would otherwise refuse; a flag costs
+ *              what a refusal costs (the same scoring and store calls).
  * Prints its URL on stdout.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { setupOtel, startServer } from '@bulwark/cli';
 import { modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
@@ -20,18 +25,32 @@ import { Hono } from 'hono';
 
 const [framework = 'hono', variant = 'guarded'] = process.argv.slice(2);
 
-if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-')) {
+const profile = fileURLToPath(new URL('../../policies/profiles/fraud.json', import.meta.url));
+
+if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-') || variant === 'detectors') {
   // budget-memory / budget-redis: limits far above the load, so every request is charged and admitted.
   const tiers = { default: { rate: { limit: 1_000_000_000, per: 'second' }, quotas: [{ limit: 1e15, per: 'day' }], concurrency: 1000 } };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const policy =
     variant === 'guarded' || variant === 'guarded-otel'
       ? { version: 1 }
-      : {
-          version: 1,
-          stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
-          guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
-        };
+      : variant === 'detectors'
+        ? {
+            version: 1,
+            guards: [
+              { use: 'budget', with: { tiers } },
+              { use: 'validate-input', with: { profile } },
+              { use: 'ood', with: { profile, action: 'flag' } },
+              { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1, action: 'flag' } },
+              { use: 'risk-response', with: { levels: [{ at: 1e6, respond: 'deny' }] } },
+              { use: 'mask-output', with: { form: 'rounded', decimals: 2 } },
+            ],
+          }
+        : {
+            version: 1,
+            stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
+            guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
+          };
   let httpSpans = false;
   if (variant === 'guarded-otel') {
     const sink = createServer((req, res) => {

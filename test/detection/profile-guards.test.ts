@@ -25,8 +25,8 @@ import {
 } from '@bulwark/core';
 import { digitsData, fraudData, modelInfo, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
-import { BIN } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fraudCsv = join(root, 'packages/models/data/fraud-train.csv');

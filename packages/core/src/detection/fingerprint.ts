@@ -11,6 +11,9 @@
  */
 import { createHmac } from 'node:crypto';
 
+/** Most window tokens cached (about 6 MB). */
+const TOKEN_CACHE = 100_000;
+
 export interface FingerprintOptions {
   /** Per-feature lower and upper ends of the quantisation range (equal-width cells)… */
   readonly lo: Float64Array;
@@ -36,6 +39,8 @@ export class Fingerprinter {
   private readonly hashes: Uint32Array;
   private readonly scale: Float64Array;
   private readonly buf = Buffer.alloc(8);
+  /** Tokens by window hash, so a recurring window is keyed once (bounded; cleared when full). */
+  private readonly tokenCache = new Map<number, string>();
 
   constructor(private readonly o: FingerprintOptions) {
     this.d = o.lo.length;
@@ -81,13 +86,21 @@ export class Fingerprinter {
       for (let k = s; k < s + w; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
       hashes[s] = h;
     }
-    const kept = Array.from(new Set(hashes))
-      .sort((a, b) => b - a)
-      .slice(0, this.o.keep);
+    // The `keep` largest distinct hashes (a typed-array sort is numeric and allocation-light).
+    const sorted = hashes.slice().sort();
     const out: string[] = [];
-    for (const h of kept) {
-      this.buf.writeUInt32BE(h, 0);
-      out.push(createHmac('sha256', this.o.secret).update(this.buf.subarray(0, 4)).digest('base64url').slice(0, 12));
+    for (let i = sorted.length - 1; i >= 0 && out.length < this.o.keep; i--) {
+      const h = sorted[i] as number;
+      if (i < sorted.length - 1 && h === sorted[i + 1]) continue;
+      let token = this.tokenCache.get(h);
+      if (token === undefined) {
+        this.buf.writeUInt32BE(h, 0);
+        token = createHmac('sha256', this.o.secret).update(this.buf.subarray(0, 4)).digest('base64url').slice(0, 12);
+        // Windows recur (backgrounds, common values): an HMAC costs more than the rest of the row.
+        if (this.tokenCache.size >= TOKEN_CACHE) this.tokenCache.clear();
+        this.tokenCache.set(h, token);
+      }
+      out.push(token);
     }
     return out;
   }

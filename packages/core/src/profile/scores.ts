@@ -67,9 +67,20 @@ export class RowScorer {
     let q = 0;
     let k = 0;
     for (let i = 0; i < d; i++) {
-      let s = 0;
-      for (let j = i; j < d; j++) s += (upper[k++] as number) * (v[j] as number);
-      q += (v[i] as number) * s;
+      // Four independent sums: the CPU overlaps them (one long chain of adds would wait on each).
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = i;
+      for (; j + 3 < d; j += 4, k += 4) {
+        s0 += (upper[k] as number) * (v[j] as number);
+        s1 += (upper[k + 1] as number) * (v[j + 1] as number);
+        s2 += (upper[k + 2] as number) * (v[j + 2] as number);
+        s3 += (upper[k + 3] as number) * (v[j + 3] as number);
+      }
+      for (; j < d; j++, k++) s0 += (upper[k] as number) * (v[j] as number);
+      q += (v[i] as number) * (s0 + s1 + s2 + s3);
     }
     const m = Math.sqrt(q > 0 ? q : 0);
     return m < SCORE_CAP ? m : SCORE_CAP;

@@ -12,7 +12,8 @@
  *   flag     record it (decision, span) and raise the caller's risk; answer as usual
  *   degrade  answer it with the label only (no scores to learn from), the rest of the batch as usual
  *   deny     refuse the call with `anomalous_input` (422), naming the row, never its values
- * Every anomalous row raises the caller's risk signal (`riskKey`) for later guards.
+ * Anomalous rows raise the caller's risk signal (`riskKey`) for later guards, by how far past the
+ * threshold the worst one is and by the share of the call's rows that are anomalous.
  */
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
@@ -111,8 +112,10 @@ export const ood = defineGuard({
           if (e > worst) worst = e;
         }
         if (anomalous === undefined) return undefined;
-        // Just past the threshold: risk 0.5; twice the threshold or more: 1.
-        const risk = Math.min(1, 0.5 * worst);
+        // Just past the threshold: risk 0.5; twice the threshold or more: 1; scaled by the share of
+        // the call's rows that are anomalous, so an honest batch with its expected 1% of outliers
+        // barely moves the caller's risk while a batch of probes raises it fully.
+        const risk = Math.min(1, 0.5 * worst) * (anomalous.length / rows.length);
         const attributes = { 'bulwark.ood.rows': anomalous.length, 'bulwark.ood.excess': Math.round(worst * 100) / 100 };
         const signals = [riskKey.of(risk)];
         const first = anomalous[0] as number;
