@@ -6,7 +6,18 @@
  * distances), and the recommended policy as a whole. Interleaved rounds, medians over rounds.
  */
 import { fileURLToPath } from 'node:url';
-import { createBulwark, extractionDetection, loadProfile, MemoryStore, nearDuplicates, ood, type Prediction, RowScorer, validateInput } from '@bulwark/core';
+import {
+  createBulwark,
+  extractionDetection,
+  featureSqueezing,
+  loadProfile,
+  MemoryStore,
+  nearDuplicates,
+  ood,
+  type Prediction,
+  RowScorer,
+  validateInput,
+} from '@bulwark/core';
 import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { median } from './stats.js';
@@ -67,6 +78,15 @@ export async function benchDetection(quick = false): Promise<DetectionBench> {
       [`${name}: ood guard`]: () => o([rows[i++ % rows.length] as number[]], P),
     };
     if (v) variants[`${name}: validate-input guard`] = () => v([rows[i++ % rows.length] as number[]], P);
+    if (name === 'digits') {
+      // One extra inference per squeezer: a bit-depth squeezer costs about one more model call.
+      const fs = wrap({
+        guards: [
+          featureSqueezing({ range: [0, 16], shape: [8, 8], threshold: 0.5, action: 'flag', squeezers: [{ kind: 'bit-depth', bits: 3 }] }, { infer: bare }),
+        ],
+      });
+      variants['digits: feature-squeezing guard (1 squeezer)'] = () => fs([rows[i++ % rows.length] as number[]], P);
+    }
     const g = await measure(variants, rounds, Math.round(calls / 2));
     const base = g[`${name}: bare model call`] as number;
     for (const [k, ns] of Object.entries(g)) {

@@ -178,7 +178,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // shape (a profile of 30 features on a 64-feature model is a configuration error, not a runtime one).
   let guards: ReturnType<typeof guardsFromPolicy>;
   try {
-    guards = guardsFromPolicy(policy, { model: model.descriptor, stores, logger });
+    guards = guardsFromPolicy(policy, { model: model.descriptor, stores, logger, infer: (rows) => model.predict(rows) });
   } catch (err) {
     await model.close();
     await Promise.allSettled(Object.values(stores).map((st) => st.close?.()));

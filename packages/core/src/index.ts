@@ -7,6 +7,7 @@ export {
   type GuardedResult,
   type WrapOptions,
 } from './bulwark.js';
+export { medianSmooth, reduceBitDepth, type Squeezer, squeezingScores, squeezingThreshold } from './detection/squeeze.js';
 export {
   asDisclosure,
   DISCLOSURE_KINDS,
@@ -47,6 +48,7 @@ export {
   type OptionsSchema,
 } from './guards/define.js';
 export { type ExtractionDetectionOptions, extractionDetection } from './guards/extraction-detection/index.js';
+export { type FeatureSqueezingOptions, featureSqueezing } from './guards/feature-squeezing/index.js';
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';

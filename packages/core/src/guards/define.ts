@@ -14,7 +14,7 @@ import { type Clock, systemClock } from '../runtime/clock.js';
 import { type Logger, processLogger } from '../runtime/logger.js';
 import { cryptoRandom, type RandomSource } from '../runtime/random.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { AnyGuard, Guard, GuardMode, ModelDescriptor } from '../types.js';
+import type { AnyGuard, Guard, GuardMode, ModelDescriptor, Prediction } from '../types.js';
 
 /** A store a policy names: it implements the budget contract, the detector contract, or both. */
 export type NamedStore = import('../stores/types.js').BudgetStore | import('../stores/detector.js').DetectorStore;
@@ -36,6 +36,12 @@ export interface GuardFactoryContext {
    * per-tier settings must define each of them (a silent fall back to `default` is a configuration error).
    */
   readonly tiers: readonly string[] | undefined;
+  /**
+   * The model's own inference, for guards that must query it again (feature squeezing runs it on
+   * squeezed copies of the input). Given by `bulwark serve`; in code, pass it yourself. Calls made
+   * through it are not guarded and not counted as the caller's queries.
+   */
+  readonly infer?: ((rows: number[][]) => Promise<readonly Prediction[]>) | undefined;
 }
 
 /** Options every guard accepts, applied by the pipeline. */
@@ -129,6 +135,7 @@ export function defaultFactoryContext(partial: Partial<GuardFactoryContext> = {}
     random: partial.random ?? cryptoRandom,
     clock: partial.clock ?? systemClock,
     tiers: partial.tiers,
+    infer: partial.infer,
   };
 }
 

@@ -5,6 +5,7 @@
 import { budget } from './budget/index.js';
 import type { GuardDefinition } from './define.js';
 import { extractionDetection } from './extraction-detection/index.js';
+import { featureSqueezing } from './feature-squeezing/index.js';
 import { maskOutput } from './mask-output/index.js';
 import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
@@ -19,4 +20,5 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   nearDuplicates as GuardDefinition,
   extractionDetection as GuardDefinition,
   riskResponse as GuardDefinition,
+  featureSqueezing as GuardDefinition,
 ]);
