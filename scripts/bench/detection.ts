@@ -20,22 +20,13 @@ import {
 } from '@bulwark/core';
 import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
-import { median } from './stats.js';
+import { measureInterleaved } from './stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const profiles = { fraud: `${root}policies/profiles/fraud.json`, digits: `${root}policies/profiles/digits.json` };
 
-async function measure(variants: Record<string, () => unknown>, rounds: number, calls: number): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const fn of Object.values(variants)) for (let i = 0; i < Math.min(calls, 200); i++) await fn();
-  for (let r = 0; r < rounds; r++)
-    for (const [name, fn] of Object.entries(variants)) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < calls; i++) await fn();
-      samples[name]?.push(Number(process.hrtime.bigint() - t0) / calls);
-    }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-}
+/** Interleaved rounds with a short warm-up (the detectors' state must not grow much before timing). */
+const measure = (variants: Record<string, () => unknown>, rounds: number, calls: number) => measureInterleaved(variants, rounds, calls, Math.min(calls, 200));
 
 export interface DetectionBench {
   /** ns per row, scorer alone. */

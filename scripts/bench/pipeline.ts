@@ -6,22 +6,7 @@
 import { createBulwark, type Guard, maskOutput, type Prediction } from '@bulwark/core';
 import { fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
-import { median } from './stats.js';
-
-type Fn = () => Promise<unknown>;
-
-async function measure(variants: Record<string, Fn>, rounds: number, callsPerRound: number): Promise<Record<string, number>> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const fn of Object.values(variants)) for (let i = 0; i < callsPerRound; i++) await fn(); // warm-up
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(variants)) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < callsPerRound; i++) await fn();
-      samples[name]?.push(Number(process.hrtime.bigint() - t0) / callsPerRound);
-    }
-  }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-}
+import { measureInterleaved as measure } from './stats.js';
 
 export interface PipelineResult {
   /** ns/call with a no-op predict: the pipeline's own cost. */

@@ -136,5 +136,6 @@ export type {
   Prediction,
   SettleOutcome,
 } from './types.js';
+export { splitCsvLine } from './util/csv.js';
 export { PERIOD_MS, PERIODS, type PeriodName } from './util/periods.js';
 export { isThenable, TimeoutError, withTimeout } from './util/timeout.js';

@@ -13,10 +13,10 @@
 import { argmax, type Mlp, oneHot } from '../ml/mlp.js';
 import { DEFAULT_RECIPE, type TrainingRecipe, trainByRecipe } from '../ml/recipe.js';
 import { Rng } from '../rng.js';
-import { type Answer, snapshotStats, type Target, type TargetStats } from '../target/target.js';
+import { snapshotStats, type Target, type TargetStats } from '../target/target.js';
 import { type Dataset, inconclusiveReason, observedDecimals, type Progress, queryAll } from './common.js';
 import { membershipSample, roundLike } from './membership.js';
-import { type MembershipScore, scoreMembership } from './membership-score.js';
+import { answeredRecords, type MembershipScore, scoreMembership } from './membership-score.js';
 
 export interface LiraOptions {
   readonly members: Dataset;
@@ -79,13 +79,7 @@ export async function liraAttack(target: Target, o: LiraOptions): Promise<LiraRe
   // Labels only: the "confidence" is 0 or 1, kept finite; rounded: what the decimals can tell apart.
   const eps = labelOnly || decimals === undefined ? 1e-7 : 0.5 * 10 ** -decimals;
   const seen = (p: readonly number[]): readonly number[] => (labelOnly ? oneHot(argmax(p), k) : p.map(round));
-  const scored = rows.map((r, i) => ({ ...r, member: i < members.length, a: answers[i] })).filter((r) => r.a !== undefined) as {
-    x: readonly number[];
-    y: number;
-    member: boolean;
-    a: Answer;
-  }[];
-  const answered = { members: scored.filter((r) => r.member).length, nonMembers: scored.filter((r) => !r.member).length };
+  const { scored, answered } = answeredRecords(rows, members.length, answers);
   const base = {
     attack: 'lira' as const,
     shadowModels: shadows,

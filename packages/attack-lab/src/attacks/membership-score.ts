@@ -7,6 +7,7 @@
 import { advantage, auc, type RocPoint, roc, tprAtFpr } from '../ml/metrics.js';
 import type { Rng } from '../rng.js';
 import { bootstrap, type Estimate } from '../stats/intervals.js';
+import type { Answer } from '../target/target.js';
 
 export interface MembershipScore {
   readonly auc: Estimate;
@@ -55,4 +56,24 @@ function thin(points: RocPoint[]): RocPoint[] {
   const last = points[points.length - 1];
   if (last !== undefined && kept[kept.length - 1] !== last) kept.push(last);
   return [...low, ...kept];
+}
+
+/**
+ * The records that were answered, members first as queried (`rows` is members then non-members),
+ * and how many of each: refused records are left out of both groups alike, so a refusal cannot
+ * pass for a non-member.
+ */
+export function answeredRecords<R extends { readonly x: readonly number[]; readonly y: number }>(
+  rows: readonly R[],
+  memberCount: number,
+  answers: readonly (Answer | undefined)[],
+): { scored: (R & { member: boolean; a: Answer })[]; answered: { members: number; nonMembers: number } } {
+  const scored: (R & { member: boolean; a: Answer })[] = [];
+  rows.forEach((r, i) => {
+    const a = answers[i];
+    if (a !== undefined) scored.push({ ...r, member: i < memberCount, a });
+  });
+  let members = 0;
+  for (const r of scored) if (r.member) members++;
+  return { scored, answered: { members, nonMembers: scored.length - members } };
 }

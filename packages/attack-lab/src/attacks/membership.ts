@@ -16,7 +16,7 @@ import { DEFAULT_RECIPE, type TrainingRecipe, trainByRecipe } from '../ml/recipe
 import { Rng } from '../rng.js';
 import { type Answer, snapshotStats, type Target, type TargetStats } from '../target/target.js';
 import { type Dataset, inconclusiveReason, observedDecimals, type Progress, queryAll } from './common.js';
-import { type MembershipScore, scoreMembership } from './membership-score.js';
+import { answeredRecords, type MembershipScore, scoreMembership } from './membership-score.js';
 
 export interface MembershipOptions {
   /** Known training records (ground truth for the measurement). */
@@ -90,13 +90,7 @@ export async function membershipAttack(target: Target, o: MembershipOptions): Pr
   const stats = snapshotStats(target.stats);
 
   // Only answered records can be scored; refused ones are left out of both groups alike.
-  const scored = rows.map((r, i) => ({ ...r, member: i < members.length, a: answers[i] })).filter((r) => r.a !== undefined) as {
-    x: readonly number[];
-    y: number;
-    member: boolean;
-    a: Answer;
-  }[];
-  const answered = { members: scored.filter((r) => r.member).length, nonMembers: scored.filter((r) => !r.member).length };
+  const { scored, answered } = answeredRecords(rows, members.length, answers);
   const min = o.minAnswered ?? 50;
   if (answered.members < min || answered.nonMembers < min) {
     const reason = inconclusiveReason(Math.min(answered.members, answered.nonMembers), stats, min, 'answered in the smaller group');

@@ -5,6 +5,7 @@
  * the column, never guess: a malformed row is an error, not a skipped row.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { splitCsvLine } from '@bulwark/core';
 
 export interface LabelledData {
   readonly features: readonly string[];
@@ -32,29 +33,6 @@ function label(v: unknown, where: string): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000)
     throw new DataError(`${where}: label must be a class index 0, 1, 2, … (received ${JSON.stringify(v)?.slice(0, 40)})`);
   return n;
-}
-
-/** Splits one CSV line (commas, double-quoted fields with "" escapes). */
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 export function readDataset(path: string): LabelledData {
@@ -92,13 +70,13 @@ export function readDataset(path: string): LabelledData {
       y.push(label(r.label, where));
     });
   } else {
-    const header = splitCsv(lines[0] as string).map((h) => h.trim());
+    const header = splitCsvLine(lines[0] as string).map((h) => h.trim());
     const labelAt = header.findIndex((h) => h.toLowerCase() === 'label');
     if (labelAt < 0) throw new DataError(`${path}: the header has no "label" column (received ${header.slice(0, 10).join(', ')})`);
     features = header.filter((_, j) => j !== labelAt);
     lines.slice(1).forEach((line, i) => {
       const where = `${path}:${i + 2}`;
-      const cells = splitCsv(line);
+      const cells = splitCsvLine(line);
       if (cells.length !== header.length) throw new DataError(`${where}: ${cells.length} columns, the header has ${header.length}`);
       x.push(cells.filter((_, j) => j !== labelAt).map((c, j) => num(c, `${where} "${features[j]}"`)));
       y.push(label(cells[labelAt], where));

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
+import { splitCsvLine } from '../util/csv.js';
 import { CALIBRATED_FPRS, type DataProfile, PROFILE_FORMAT, ProfileBuilder, ProfileError, type ProfileOptions } from './profile.js';
 
 export interface ProfileFileOptions extends ProfileOptions {
@@ -112,29 +113,6 @@ function labelOf(v: unknown, line: number): number {
   const n = typeof v === 'string' ? Number(v.trim()) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ProfileError(`line ${line}: the label must be a class index 0, 1, 2, …`);
   return n;
-}
-
-/** Splits one CSV line (commas; double-quoted fields with "" escapes). */
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 /**

@@ -2,8 +2,19 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { GuardFactoryContext } from '../guards/define.js';
+import { s } from '../policy/schema.js';
 import { loadProfile } from './file.js';
 import type { DataProfile } from './profile.js';
+
+/** The `profile` option of the guards that read one: a path (relative to the policy file) or, in code, the profile object. */
+export const profileOption = s.doc(
+  s.union(
+    s.string({ maxLength: 4096 }),
+    s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
+    'a path or a profile object',
+  ),
+  'the data profile written by bulwark profile (path relative to the policy file)',
+);
 
 /** The profile a guard names, checked against the model's input width when the model is known. */
 export function profileFor(option: string | DataProfile, context: GuardFactoryContext, guard: string): DataProfile {

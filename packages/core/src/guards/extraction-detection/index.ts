@@ -18,39 +18,26 @@
  */
 
 import { shapiroWilkW } from '../../detection/shapiro-wilk.js';
-import { detectorStore, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
 import { type Infer, s } from '../../policy/schema.js';
-import { profileFor } from '../../profile/for-guard.js';
-import type { DataProfile } from '../../profile/profile.js';
+import { profileFor, profileOption } from '../../profile/for-guard.js';
 import { riskKey } from '../../signals.js';
 import type { DetectorOp } from '../../stores/detector.js';
-import { StoreError } from '../../stores/types.js';
-import type { Guard, GuardVerdict, Prediction } from '../../types.js';
+import type { Guard, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
 const schema = s.object({
-  profile: s.doc(
-    s.optional(
-      s.union(
-        s.string({ maxLength: 4096 }),
-        s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
-        'a path or a profile object',
-      ),
-    ),
-    'the data profile whose sds scale each feature (without one, raw distances)',
-  ),
+  profile: s.doc(s.optional(profileOption), 'the data profile whose sds scale each feature (without one, raw distances)'),
   threshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.9), 'Shapiro-Wilk W below which a caller is flagged'),
   minSamples: s.doc(s.default(s.int({ min: 20, max: 5000 }), 100), 'distances needed before the test runs'),
   window: s.doc(s.default(s.int({ min: 20, max: 5000 }), 1000), 'latest distances tested'),
   maxPerClass: s.doc(s.default(s.int({ min: 1, max: 1000 }), 200), "rows kept per class in a caller's growing set"),
   historyMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 86_400_000), "how long a caller's state lives after its last query"),
-  store: s.doc(s.default(s.string({ maxLength: 64 }), 'memory'), 'detector store: memory, or a shared store for replicas'),
   action: s.doc(
     s.default(s.enumOf(['flag', 'deny'] as const), 'flag'),
     'flag: record and raise risk (later guards respond); deny: refuse with attack_suspected',
   ),
-  onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
-  storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
+  ...detectorStoreOptions,
 });
 
 export type ExtractionDetectionOptions = Infer<typeof schema>;
@@ -111,13 +98,6 @@ export const extractionDetection = defineGuard({
         s += diff * diff;
       }
       return Math.sqrt(s);
-    }
-
-    function storeFailed(err: unknown): GuardVerdict<Prediction[]> {
-      if (!(err instanceof StoreError)) throw err;
-      if (o.onStoreError === 'allow')
-        return { action: 'flag', code: 'detector_store_unavailable', message: 'extraction-detection: store unavailable, allowed' };
-      return { action: 'deny', code: 'store_unavailable', message: 'extraction detection is unavailable' };
     }
 
     return {
@@ -193,7 +173,7 @@ export const extractionDetection = defineGuard({
           if (o.action === 'deny') return { action: 'deny', code: 'attack_suspected', message, attributes, signals };
           return { action: 'flag', code: 'attack_suspected', message, attributes, signals };
         } catch (err) {
-          return storeFailed(err);
+          return storeFailure(err, o.onStoreError, 'extraction detection');
         }
       },
     };

@@ -9,6 +9,8 @@
  * `squeezingThreshold()` (or `pnpm detection`, which prints the shipped digits model's) for the
  * false-positive rate you accept. A refusal is `anomalous_input` (422) naming the first row.
  */
+
+import { labelOnlyRows } from '../../detection/degrade.js';
 import { type Squeezer, squeezingScores } from '../../detection/squeeze.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
@@ -96,11 +98,7 @@ export const featureSqueezing = defineGuard({
         const attributes = { 'bulwark.squeezing.rows': flagged.length, 'bulwark.squeezing.score': Math.round(worst * 1000) / 1000 };
         const signals = [riskKey.of(flagged.length / rows.length)];
         if (o.action === 'deny') return { action: 'deny', code: 'anomalous_input', message, path: `inputs[${flagged[0]}]`, attributes, signals };
-        if (o.action === 'degrade') {
-          const value = out.slice();
-          for (const i of flagged) value[i] = { label: (out[i] as Prediction).label };
-          return { action: 'modify', code: 'output_degraded', message, value, attributes, signals };
-        }
+        if (o.action === 'degrade') return { action: 'modify', code: 'output_degraded', message, value: labelOnlyRows(out, flagged), attributes, signals };
         return { action: 'flag', code: 'anomalous_input', message, attributes, signals };
       },
     };

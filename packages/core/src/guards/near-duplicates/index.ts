@@ -19,30 +19,20 @@
  * quantisation cell, or transforms each query (query blinding), is not caught.
  */
 import { randomBytes } from 'node:crypto';
+import { labelOnlyRows } from '../../detection/degrade.js';
 import { Fingerprinter } from '../../detection/fingerprint.js';
-import { detectorStore, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
-import { profileFor, rowsProblem } from '../../profile/for-guard.js';
-import type { DataProfile } from '../../profile/profile.js';
+import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
 import { riskKey } from '../../signals.js';
 import type { DetectorOp, DetectorResult } from '../../stores/detector.js';
-import { StoreError } from '../../stores/types.js';
 import type { Guard, GuardVerdict, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
 const schema = s.object({
   /** The quantisation range of each feature: from a profile (its min and max)… */
-  profile: s.doc(
-    s.optional(
-      s.union(
-        s.string({ maxLength: 4096 }),
-        s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
-        'a path or a profile object',
-      ),
-    ),
-    "the data profile whose ranges set each feature's cells (or give range)",
-  ),
+  profile: s.doc(s.optional(profileOption), "the data profile whose ranges set each feature's cells (or give range)"),
   /** …or one [min, max] for every feature (images: [0, 255]). */
   range: s.doc(s.optional(s.array(s.number(), { minItems: 2, maxItems: 2 })), 'one [min, max] for every feature, instead of a profile'),
   levels: s.doc(s.default(s.int({ min: 2, max: 100 }), 8), 'quantisation cells per feature'),
@@ -55,13 +45,11 @@ const schema = s.object({
   matchThreshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.5), 'share of a row’s fingerprints already seen that makes it a near duplicate'),
   historyMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 86_400_000), 'how long fingerprints are remembered'),
   capacity: s.doc(s.default(s.int({ min: 100, max: 10_000 }), 10_000), 'fingerprints per shard (16 shards)'),
-  store: s.doc(s.default(s.string({ maxLength: 64 }), 'memory'), 'detector store: memory, or a shared store so replicas see each other'),
   action: s.doc(
     s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'deny'),
     'flag: record; degrade: label-only answers; deny: refuse with attack_suspected',
   ),
-  onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
-  storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
+  ...detectorStoreOptions,
 });
 
 export type NearDuplicatesOptions = Infer<typeof schema>;
@@ -166,12 +154,6 @@ export const nearDuplicates = defineGuard({
       return { action: 'flag', code: 'attack_suspected', message, attributes, signals };
     }
 
-    function storeFailed(err: unknown): GuardVerdict<ArrayLike<number>[]> {
-      if (!(err instanceof StoreError)) throw err;
-      if (o.onStoreError === 'allow') return { action: 'flag', code: 'detector_store_unavailable', message: 'near-duplicates: store unavailable, allowed' };
-      return { action: 'deny', code: 'store_unavailable', message: 'near-duplicate detection is unavailable' };
-    }
-
     return {
       name: 'near-duplicates',
       signals: { writes: [riskKey] },
@@ -206,19 +188,19 @@ export const nearDuplicates = defineGuard({
           const dup = judge(tokens, seen);
           return verdict(tokens.length, dup, ctx);
         } catch (err) {
-          return storeFailed(err);
+          return storeFailure(err, o.onStoreError, 'near-duplicate detection');
         }
       },
       afterInference(ctx) {
         const rows = ctx.state.get(DEGRADE) as number[] | undefined;
         const out = ctx.output;
         if (rows === undefined || !Array.isArray(out)) return undefined;
-        const degraded = out.slice();
-        for (const i of rows) {
-          const p = degraded[i];
-          if (p) degraded[i] = { label: p.label };
-        }
-        return { action: 'modify', code: 'output_degraded', message: `${rows.length} near-duplicate row(s) answered with the label only`, value: degraded };
+        return {
+          action: 'modify',
+          code: 'output_degraded',
+          message: `${rows.length} near-duplicate row(s) answered with the label only`,
+          value: labelOnlyRows(out, rows),
+        };
       },
     };
   },

@@ -15,24 +15,19 @@
  * Anomalous rows raise the caller's risk signal (`riskKey`) for later guards, by how far past the
  * threshold the worst one is and by the share of the call's rows that are anomalous.
  */
+
+import { labelOnlyRows } from '../../detection/degrade.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
-import { profileFor, rowsProblem } from '../../profile/for-guard.js';
-import { CALIBRATED_FPRS, type CalibratedFpr, type DataProfile, type ScoreName } from '../../profile/profile.js';
+import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
+import { CALIBRATED_FPRS, type CalibratedFpr, type ScoreName } from '../../profile/profile.js';
 import { RowScorer } from '../../profile/scores.js';
 import { riskKey } from '../../signals.js';
 import type { Guard, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
 const schema = s.object({
-  profile: s.doc(
-    s.union(
-      s.string({ maxLength: 4096 }),
-      s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
-      'a path or a profile object',
-    ),
-    'the data profile written by bulwark profile (path relative to the policy file)',
-  ),
+  profile: profileOption,
   scores: s.doc(s.default(s.array(s.enumOf(['mahalanobis', 'robust-z'] as const), { minItems: 1, maxItems: 2 }), ['mahalanobis']), 'which scores to compute'),
   targetFpr: s.doc(s.default(s.number({ gt: 0, max: 0.1 }), 0.01), `share of benign rows flagged: one of ${CALIBRATED_FPRS.join(', ')}`),
   action: s.doc(
@@ -128,12 +123,12 @@ export const ood = defineGuard({
         const rows = ctx.state.get(ROWS) as number[] | undefined;
         const out = ctx.output;
         if (rows === undefined || !Array.isArray(out)) return undefined;
-        const degraded = out.slice();
-        for (const i of rows) {
-          const p = degraded[i];
-          if (p) degraded[i] = { label: p.label };
-        }
-        return { action: 'modify', code: 'output_degraded', message: `${rows.length} anomalous row(s) answered with the label only`, value: degraded };
+        return {
+          action: 'modify',
+          code: 'output_degraded',
+          message: `${rows.length} anomalous row(s) answered with the label only`,
+          value: labelOnlyRows(out, rows),
+        };
       },
     };
   },

@@ -14,12 +14,11 @@
  * `monitor` mode do not raise the signal, so a dry run changes nobody's answers.
  */
 
-import { detectorStore, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
 import { type Disclosure, disclose } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { riskKey } from '../../signals.js';
-import { StoreError } from '../../stores/types.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
@@ -50,9 +49,7 @@ const schema = s.object({
   pointsPerSignal: s.doc(s.default(s.number({ gt: 0, max: 100 }), 2), 'points added for a call whose risk signal is 1 (scaled by the signal)'),
   halfLifeMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 600_000), "time for a caller's risk points to halve"),
   decimals: s.doc(s.default(s.int({ min: 0, max: 6 }), 1), 'decimal places of rounded answers'),
-  store: s.doc(s.default(s.string({ maxLength: 64 }), 'memory'), 'detector store: memory, or a shared store for replicas'),
-  onStoreError: s.doc(s.default(s.enumOf(['deny', 'allow'] as const), 'deny'), 'store down: deny (store_unavailable) or allow (recorded)'),
-  storeTimeoutMs: s.doc(s.default(s.int({ min: 1, max: 10_000 }), 200), 'time limit of a store call'),
+  ...detectorStoreOptions,
 });
 
 export type RiskResponseOptions = Infer<typeof schema>;
@@ -108,12 +105,6 @@ export const riskResponse = defineGuard({
       return value;
     }
 
-    function failed(err: unknown): GuardVerdict<never> {
-      if (!(err instanceof StoreError)) throw err;
-      if (o.onStoreError === 'allow') return { action: 'flag', code: 'detector_store_unavailable', message: 'risk-response: store unavailable, allowed' };
-      return { action: 'deny', code: 'store_unavailable', message: 'risk assessment is unavailable' };
-    }
-
     function blocked(p: number): GuardVerdict<never> {
       // Seconds until the points decay below the deny level.
       const seconds = denyAt === undefined ? undefined : Math.max(1, Math.ceil(((o.halfLifeMs / 1000) * Math.log(p / denyAt)) / Math.LN2));
@@ -134,7 +125,7 @@ export const riskResponse = defineGuard({
           const p = await points(ctx);
           return levelOf(p) === 'deny' ? blocked(p) : undefined;
         } catch (err) {
-          return failed(err);
+          return storeFailure(err, o.onStoreError, 'risk assessment');
         }
       },
       async afterInference(ctx) {
@@ -142,7 +133,7 @@ export const riskResponse = defineGuard({
         try {
           p = await points(ctx);
         } catch (err) {
-          return failed(err);
+          return storeFailure(err, o.onStoreError, 'risk assessment');
         }
         const level = levelOf(p);
         if (level === undefined) return undefined;

@@ -9,21 +9,12 @@
  */
 
 import { type Infer, s } from '../../policy/schema.js';
-import { profileFor, rowsProblem } from '../../profile/for-guard.js';
-import type { DataProfile } from '../../profile/profile.js';
+import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
 import type { Guard } from '../../types.js';
 import { defineGuard } from '../define.js';
 
 const schema = s.object({
-  /** The data profile (path relative to the policy file, or the profile object in code). */
-  profile: s.doc(
-    s.union(
-      s.string({ maxLength: 4096 }),
-      s.custom((v): v is DataProfile => typeof v === 'object' && v !== null, 'a profile object'),
-      'a path or a profile object',
-    ),
-    'the data profile written by bulwark profile (path relative to the policy file)',
-  ),
+  profile: profileOption,
   /** Allowed overshoot beyond [min, max], as a fraction of the feature's range (0: the training range exactly). */
   tolerance: s.doc(s.default(s.number({ min: 0, max: 100 }), 0), "overshoot allowed beyond the training range, as a fraction of the feature's range"),
   /** Check that integer features get integers. */
