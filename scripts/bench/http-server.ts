@@ -7,9 +7,9 @@
  *              JSON response (express.json + res.json; c.req.json + c.json);
  *   lean       no Bulwark, but the same raw Node body reading and response writing as the adapters,
  *              and no checks at all: what is left between it and `guarded` is Bulwark's own work.
- *   detectors  the recommended policy's guards (budget far above the load, validate-input, ood,
- *              near-duplicates, risk-response, mask-output) with every detector set to flag: the
- *              load repeats one row, which near-duplicates would otherwise refuse; a flag costs
+ *   detectors  the recommended policy's guards (risk-response, budget far above the load,
+ *              validate-input, ood, near-duplicates, mask-output) with every detector set to flag:
+ *              the load repeats one row, which near-duplicates would otherwise refuse; a flag costs
  *              what a refusal costs (the same scoring and store calls).
  * Prints its URL on stdout.
  */
@@ -38,11 +38,11 @@ if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('b
         ? {
             version: 1,
             guards: [
+              { use: 'risk-response', with: { levels: [{ at: 1e6, respond: 'deny' }] } },
               { use: 'budget', with: { tiers } },
               { use: 'validate-input', with: { profile } },
               { use: 'ood', with: { profile, action: 'flag' } },
               { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1, action: 'flag' } },
-              { use: 'risk-response', with: { levels: [{ at: 1e6, respond: 'deny' }] } },
               { use: 'mask-output', with: { form: 'rounded', decimals: 2 } },
             ],
           }

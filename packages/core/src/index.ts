@@ -35,6 +35,7 @@ export {
   statusOf,
 } from './errors.js';
 export { type BudgetGuard, type BudgetOptions, type BudgetWeights, budget, type GlobalLimits, type TierLimits } from './guards/budget/index.js';
+export { type CanariesOptions, canaries } from './guards/canaries/index.js';
 export {
   type CommonGuardOptions,
   configureGuard,

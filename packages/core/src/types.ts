@@ -145,8 +145,19 @@ export interface Guard<I = unknown, O = unknown> {
    * and fail closed (a monitoring or fail-open guard may let the raw output through).
    */
   readonly maxDisclosure?: Disclosure | undefined;
-  /** Signals this guard reads and writes; checked for order when the pipeline is built. */
-  readonly signals?: { readonly reads?: readonly SignalKey<unknown>[]; readonly writes?: readonly SignalKey<unknown>[] } | undefined;
+  /**
+   * Signals this guard reads and writes; checked for order when the pipeline is built. `settles`:
+   * keys read only in `settle`, once every hook of the call has run, so they may be written by any
+   * guard of the pipeline, before or after this one (one must write them). That is how a guard
+   * listed first learns what the call's detectors found, including on a call a later guard refused.
+   */
+  readonly signals?:
+    | {
+        readonly reads?: readonly SignalKey<unknown>[];
+        readonly writes?: readonly SignalKey<unknown>[];
+        readonly settles?: readonly SignalKey<unknown>[];
+      }
+    | undefined;
   /** Inspect, reject or replace the input. Runs before the model. */
   beforeInference?(ctx: GuardContext<I, O>): HookResult<I> | Promise<HookResult<I>>;
   /** Inspect, reject or replace the output. Runs after the model. */

@@ -20,7 +20,7 @@ describe('detectors whose store is down', () => {
     ['extraction-detection', (onStoreError) => extractionDetection({ onStoreError }, { stores })],
     ['risk-response', (onStoreError) => riskResponse({ onStoreError }, { stores })],
   ];
-  // risk-response reads the signal detectors write: a pipeline needs a writer before it.
+  // risk-response reads the signal detectors write: a pipeline needs a writer.
   const writer: AnyGuard = { name: 'writer', signals: { writes: [riskKey] }, beforeInference: () => undefined };
   it.each(guards)('%s fails closed by default (store_unavailable, 503) and, with onStoreError: allow, answers and records it', async (_name, make) => {
     const closed = createBulwark({ guards: [writer, make('deny')] }).wrap(model);

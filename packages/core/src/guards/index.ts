@@ -3,6 +3,7 @@
  * under guards/ exporting one `defineGuard(...)`, and one line here.
  */
 import { budget } from './budget/index.js';
+import { canaries } from './canaries/index.js';
 import type { GuardDefinition } from './define.js';
 import { extractionDetection } from './extraction-detection/index.js';
 import { featureSqueezing } from './feature-squeezing/index.js';
@@ -21,4 +22,5 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   extractionDetection as GuardDefinition,
   riskResponse as GuardDefinition,
   featureSqueezing as GuardDefinition,
+  canaries as GuardDefinition,
 ]);

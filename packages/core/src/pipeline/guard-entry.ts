@@ -98,6 +98,15 @@ function isSignalKey(k: unknown): k is SignalKey<unknown> {
 function checkSignalOrder(entries: readonly GuardEntry[], issues: ConfigIssueInput[]): void {
   const written = new Set<symbol>();
   entries.forEach((e, i) => {
+    for (const key of e.guard.signals?.settles ?? []) {
+      if (entries.some((x) => x.writes.has(key.id))) continue;
+      issues.push({
+        code: 'signal_order',
+        path: `guards[${i}].signals.settles`,
+        rule: `reads "${key.name}" in settle, which no guard writes`,
+        received: e.name,
+      });
+    }
     for (const id of e.writes) written.add(id);
     for (const key of e.guard.signals?.reads ?? []) {
       if (written.has(key.id)) continue;

@@ -23,7 +23,7 @@ function setup(mode?: 'monitor') {
   let now = 1_000_000;
   const clock = { now: () => now };
   const store = new MemoryStore({ now: clock.now });
-  const predict = createBulwark({ guards: [detector(mode), riskResponse({}, { stores: { memory: store } })] }).wrap(model);
+  const predict = createBulwark({ guards: [riskResponse({}, { stores: { memory: store } }), detector(mode)] }).wrap(model);
   return {
     predict,
     advance: (ms: number) => {
@@ -37,26 +37,55 @@ describe('risk-response', () => {
     const { predict, advance } = setup();
     const bad = [[-1, 0]];
     const good = [[1, 0]];
-    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
-    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // 2 points: rounded
-    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // still 2 points
-    expect(await predict(good, { principal: 'other' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]); // others untouched
-    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0, 0.9] }]); // 4: top-1
-    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1 }]); // 6: label only
-    for (let i = 0; i < 2; i++) await predict(bad, { principal: 'p' }); // 8, 10: label only
-    const err = await predict(bad, { principal: 'p' }).catch((e: unknown) => e); // 12: refused
+    const full = [{ label: 1, scores: [0.1234, 0.8766] }];
+    expect(await predict(good, { principal: 'p' })).toEqual(full);
+    // Answers follow the points the caller had when the call began; a detection counts from the next call.
+    expect(await predict(bad, { principal: 'p' })).toEqual(full); // 0 → 2 points
+    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // 2: rounded
+    expect(await predict(good, { principal: 'other' })).toEqual(full); // others untouched
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1, 0.9] }]); // 2: rounded → 4
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1, scores: [0, 0.9] }]); // 4: top-1 → 6
+    expect(await predict(bad, { principal: 'p' })).toEqual([{ label: 1 }]); // 6: label only → 8
+    for (let i = 0; i < 2; i++) await predict(bad, { principal: 'p' }); // → 10, → 12
+    const err = await predict(good, { principal: 'p' }).catch((e: unknown) => e); // 12: refused
     expect(isBulwarkError(err) && { code: err.code, status: err.status }).toEqual({ code: 'caller_blocked', status: 403 });
     const wait = (err as { retryAfterSeconds: number }).retryAfterSeconds;
     expect(wait).toBeGreaterThan(0);
     advance((wait + 1) * 1000);
     expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1 }]); // decayed below 12, still ≥ 6
     advance(3_600_000);
-    expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]); // an hour later: full answers
+    expect(await predict(good, { principal: 'p' })).toEqual(full); // an hour later: full answers
+  });
+
+  it('counts the detections of calls a detector refused: six refused probes block the caller', async () => {
+    const store = new MemoryStore({ now: () => 1_000_000 });
+    const refusing: AnyGuard = {
+      name: 'refusing-detector',
+      signals: { writes: [riskKey] },
+      beforeInference: (ctx) =>
+        (ctx.input as number[][]).some((r) => (r[0] as number) < 0)
+          ? { action: 'deny', code: 'attack_suspected', message: 'probe', signals: [riskKey.of(1)] }
+          : undefined,
+    };
+    const predict = createBulwark({ guards: [riskResponse({}, { stores: { memory: store } }), refusing] }).wrap(model);
+    for (let i = 0; i < 6; i++)
+      expect(await predict([[-1, 0]], { principal: 'p' }).catch((e: unknown) => isBulwarkError(e) && e.code)).toBe('attack_suspected');
+    expect(await predict([[1, 0]], { principal: 'p' }).catch((e: unknown) => isBulwarkError(e) && e.code)).toBe('caller_blocked');
   });
 
   it('changes nobody’s answers while the detectors only monitor', async () => {
     const { predict } = setup('monitor');
     for (let i = 0; i < 20; i++) expect(await predict([[-1, 0]], { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+  });
+
+  it('needs a detector in the pipeline, before or after it', () => {
+    let err: unknown;
+    try {
+      createBulwark({ guards: [riskResponse({}, { stores: { memory: new MemoryStore() } })] });
+    } catch (e) {
+      err = e;
+    }
+    expect(isConfigError(err) && err.issues.map((i) => [i.code, i.path])).toEqual([['signal_order', 'guards[0].signals.settles']]);
   });
 
   it('refuses levels that do not rise', () => {

@@ -10,8 +10,10 @@
  * caller who tripped a detector once is back to full answers within the hour. Every response is a
  * decision (`risk_rounded`, `risk_top_1`, …) with the caller's points on the span.
  *
- * Place it after the detectors (the pipeline checks: it reads the signal they write). Detectors in
- * `monitor` mode do not raise the signal, so a dry run changes nobody's answers.
+ * List it first: it refuses a blocked caller before any other guard runs, shapes the answer by the
+ * points the caller had when the call began, and adds what the call's detectors found in `settle`,
+ * so a call a detector refused still counts. Detectors in `monitor` mode do not raise the signal,
+ * so a dry run changes nobody's answers.
  */
 
 import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
@@ -55,7 +57,6 @@ const schema = s.object({
 export type RiskResponseOptions = Infer<typeof schema>;
 
 const POINTS = Symbol('risk-response.points');
-const PERSISTED = Symbol('risk-response.persisted');
 const RISK_KEY = 'risk';
 
 /**
@@ -91,16 +92,10 @@ export const riskResponse = defineGuard({
     const scale = 10 ** o.decimals;
     const round = (x: number) => Math.round(x * scale) / scale;
 
-    /** Adds the part of this call's signal not yet persisted; answers the caller's points. */
+    /** The caller's points as the call starts (a decay op that adds nothing reads them). */
     async function points(ctx: GuardContext<unknown, Prediction[]>): Promise<number> {
-      const signal = Math.min(1, Math.max(0, ctx.get(riskKey) ?? 0));
-      const persisted = (ctx.state.get(PERSISTED) as number | undefined) ?? 0;
-      const add = signal > persisted ? (signal - persisted) * o.pointsPerSignal : 0;
-      const known = ctx.state.get(POINTS) as number | undefined;
-      if (known !== undefined && add === 0) return known;
-      const [r] = await updateStore(store, ctx.principal.hash, [{ kind: 'decay', key: RISK_KEY, add, halfLifeMs: o.halfLifeMs }], o.storeTimeoutMs);
+      const [r] = await updateStore(store, ctx.principal.hash, [{ kind: 'decay', key: RISK_KEY, add: 0, halfLifeMs: o.halfLifeMs }], o.storeTimeoutMs);
       const value = r?.kind === 'decay' ? r.value : 0;
-      ctx.state.set(PERSISTED, Math.max(persisted, signal));
       ctx.state.set(POINTS, value);
       return value;
     }
@@ -119,7 +114,9 @@ export const riskResponse = defineGuard({
 
     return {
       name: 'risk-response',
-      signals: { reads: [riskKey] },
+      // Read in settle, so the detectors may come after it: listed first, it refuses a blocked
+      // caller before anything else runs, and still learns what a refused call's detectors found.
+      signals: { settles: [riskKey] },
       async beforeInference(ctx) {
         try {
           const p = await points(ctx);
@@ -128,13 +125,9 @@ export const riskResponse = defineGuard({
           return storeFailure(err, o.onStoreError, 'risk assessment');
         }
       },
-      async afterInference(ctx) {
-        let p: number;
-        try {
-          p = await points(ctx);
-        } catch (err) {
-          return storeFailure(err, o.onStoreError, 'risk assessment');
-        }
+      afterInference(ctx) {
+        const p = ctx.state.get(POINTS) as number | undefined;
+        if (p === undefined) return undefined;
         const level = levelOf(p);
         if (level === undefined) return undefined;
         if (level === 'deny') return blocked(p);
@@ -160,6 +153,17 @@ export const riskResponse = defineGuard({
           disclosure,
           attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': level },
         };
+      },
+      /** Adds what this call's detectors found (the risk signal, 0 to 1) to the caller's points, refused call or not. */
+      async settle(ctx) {
+        const signal = Math.min(1, Math.max(0, ctx.get(riskKey) ?? 0));
+        if (signal > 0)
+          await updateStore(
+            store,
+            ctx.principal.hash,
+            [{ kind: 'decay', key: RISK_KEY, add: signal * o.pointsPerSignal, halfLifeMs: o.halfLifeMs }],
+            o.storeTimeoutMs,
+          );
       },
     };
   },
