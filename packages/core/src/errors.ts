@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   model_rejected: 503,
   /** A state store (e.g. Redis) is unreachable or too slow, and the guard fails closed. */
   store_unavailable: 503,
+  /** Fresh privacy noise ran out in a burst (it is drawn ahead of time, never on a request); retry after Retry-After. */
+  noise_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

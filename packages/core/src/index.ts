@@ -48,12 +48,14 @@ export {
   type NamedStore,
   type OptionsSchema,
 } from './guards/define.js';
+export { type DpNoiseOptions, dpNoise } from './guards/dp-noise/index.js';
 export { type ExtractionDetectionOptions, extractionDetection } from './guards/extraction-detection/index.js';
 export { type FeatureSqueezingOptions, featureSqueezing } from './guards/feature-squeezing/index.js';
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';
 export { type OodOptions, ood } from './guards/ood/index.js';
+export { type ReverseSigmoidOptions, reverseSigmoid } from './guards/reverse-sigmoid/index.js';
 export { type RiskResponseOptions, riskResponse } from './guards/risk-response/index.js';
 export { type ValidateInputOptions, validateInput } from './guards/validate-input/index.js';
 export {
@@ -85,6 +87,20 @@ export { type GuardSpec, loadPolicy, type ParsePolicyOptions, type Policy, parse
 export { type Infer, type Input, parseOptions, type Schema, s } from './policy/schema.js';
 export { addressKey } from './principal/ip.js';
 export { type Principal, PrincipalHasher, type PrincipalInput, type PrincipalKind } from './principal/principal.js';
+export {
+  argmax,
+  fromGrid,
+  GRID_BITS,
+  gaussianScale,
+  laplaceScale,
+  type NoiseScale,
+  postProcess,
+  reverseSigmoid as reverseSigmoidScores,
+  sampleNoise,
+  toGrid,
+} from './privacy/mechanisms.js';
+export { keystream, NoisePool, NoiseTable, quantiseRow } from './privacy/noise-source.js';
+export { Bits, bernoulli, bernoulliExp, bernoulliExp1, discreteGaussian, discreteLaplace, geometricExp } from './privacy/samplers.js';
 export {
   CALIBRATED_FPRS,
   type CalibratedFpr,

@@ -5,11 +5,13 @@
 import { budget } from './budget/index.js';
 import { canaries } from './canaries/index.js';
 import type { GuardDefinition } from './define.js';
+import { dpNoise } from './dp-noise/index.js';
 import { extractionDetection } from './extraction-detection/index.js';
 import { featureSqueezing } from './feature-squeezing/index.js';
 import { maskOutput } from './mask-output/index.js';
 import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
+import { reverseSigmoid } from './reverse-sigmoid/index.js';
 import { riskResponse } from './risk-response/index.js';
 import { validateInput } from './validate-input/index.js';
 
@@ -23,4 +25,6 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   riskResponse as GuardDefinition,
   featureSqueezing as GuardDefinition,
   canaries as GuardDefinition,
+  dpNoise as GuardDefinition,
+  reverseSigmoid as GuardDefinition,
 ]);
