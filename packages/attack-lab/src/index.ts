@@ -21,6 +21,19 @@ export { checkGates, type GateResult, type GateStatus, type Gates, gatesSchema, 
 export { advantage, auc, type RocPoint, roc, tprAtFpr } from './ml/metrics.js';
 export { argmax, Mlp, type MlpOptions, oneHot } from './ml/mlp.js';
 export { DEFAULT_RECIPE, type TrainingRecipe, trainByRecipe } from './ml/recipe.js';
+export {
+  type AuditKey,
+  clopperPearson,
+  correlation,
+  type DpVerdict,
+  type EpsilonBound,
+  epsilonLowerBound,
+  histogramDistance,
+  type Release,
+  regularisedBeta,
+  verifyDp,
+} from './privacy/audit.js';
+export { type AuditCase, auditCases, gridKey } from './privacy/mechanisms.js';
 export { toHtml } from './report/html.js';
 export { toMarkdown } from './report/markdown.js';
 export {

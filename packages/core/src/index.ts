@@ -95,11 +95,13 @@ export {
   laplaceScale,
   type NoiseScale,
   postProcess,
+  releaseNoisyMax,
+  releaseScores,
   reverseSigmoid as reverseSigmoidScores,
   sampleNoise,
   toGrid,
 } from './privacy/mechanisms.js';
-export { keystream, NoisePool, NoiseTable, quantiseRow } from './privacy/noise-source.js';
+export { ConsistentNoise, NoisePool, quantiseRow } from './privacy/noise-source.js';
 export { Bits, bernoulli, bernoulliExp, bernoulliExp1, discreteGaussian, discreteLaplace, geometricExp } from './privacy/samplers.js';
 export {
   CALIBRATED_FPRS,

@@ -1,37 +1,22 @@
 /**
  * Where a noisy answer's noise comes from, kept off the request path. The exact samplers loop
  * longer for larger noise, so a caller who times answers would learn the noise's size (Jin et al.
- * 2022); here every sample is drawn ahead of time, and an answer only reads memory:
+ * 2022); here no answer waits on such a loop:
  *
- * - `NoiseTable` (query-consistent noise, the default): N samples drawn when the guard starts;
- *   an answer's noise is the entries at indices given by a keyed PRF (HMAC-SHA256) of the caller
- *   and the quantised input. The same caller repeating the same query gets the same answer, so
- *   averaging repeats gains nothing. With a `secret`, the table and the PRF key derive from it
- *   (AES-256-CTR keystream from node:crypto) and every replica answers alike; without, both are
- *   random per process.
+ * - `ConsistentNoise` (query-consistent noise, the default for Laplace): computed on the request,
+ *   but in constant work (fixed comparisons of PRF words, no loop that depends on the noise); the
+ *   PRF is keyed by a secret, so the same caller repeating the same query gets the same answer and
+ *   averaging repeats gains nothing. With a `secret`, every replica answers alike; without, the
+ *   key is random per process.
  * - `NoisePool` (fresh noise): a ring of samples, each used once, refilled in small chunks on
  *   `setImmediate` after answers; when a burst empties it, the answer is refused
  *   (`noise_unavailable`) rather than sampled on the request.
  */
-import { createCipheriv, createHash, createHmac } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { BulwarkError } from '../errors.js';
 import type { RandomSource } from '../runtime/random.js';
 import { type NoiseScale, sampleNoise } from './mechanisms.js';
 import { Bits } from './samplers.js';
-
-/** A RandomSource reading the AES-256-CTR keystream of a key (a deterministic CSPRNG from node:crypto). */
-export function keystream(key: Uint8Array): RandomSource {
-  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return {
-    fill(buf: Uint8Array): Uint8Array {
-      buf.fill(0);
-      const ks = cipher.update(buf);
-      buf.set(ks);
-      ks.fill(0);
-      return buf;
-    },
-  };
-}
 
 function derive(secret: string | Uint8Array, label: string): Buffer {
   return createHash('sha256').update(label).update(secret).digest();
@@ -57,45 +42,89 @@ export function quantiseRow(row: readonly number[], bits: number, out: Float64Ar
   return out;
 }
 
-export class NoiseTable {
-  readonly size: number;
-  readonly #values: Float64Array;
-  readonly #prfKey: Buffer;
-  readonly #mask: number;
+/**
+ * Query-consistent discrete Laplace noise in constant time. Discrete Laplace is the difference
+ * of two independent geometrics, and a geometric's binary digits are independent Bernoullis
+ * (digit j is 1 with probability q^(2^j) / (1 + q^(2^j)), q = e^(-1/scale)); so a sample is a
+ * fixed number of comparisons of uniform 64-bit words against fixed thresholds: the same work
+ * whatever the noise turns out to be. The words are AES-256 of (SHA-256 of caller and quantised
+ * row, counter) under a secret key, a PRF: the same caller asking the same question reads the
+ * same words and gets the same noise.
+ *
+ * Not exact like the samplers: each digit's probability is rounded to a multiple of 2^-64 and the
+ * geometric is cut where a digit's probability falls below 2^-64. Both move at most ~2^-60 of
+ * probability mass: the mechanism is (ε, δ)-DP with δ < 2^-50 per answer, which the audit cannot
+ * tell from pure ε (docs/privacy.md).
+ */
+export class ConsistentNoise {
+  /** Digits per geometric. */
+  readonly digits: number;
+  readonly #hi: Uint32Array;
+  readonly #lo: Uint32Array;
+  readonly #cipher: ReturnType<typeof createCipheriv>;
+  #blocks = Buffer.alloc(0);
+  #words = new Uint32Array(0);
 
-  /** `size` must be a power of two (indices are PRF bits masked, without bias). */
-  constructor(scale: NoiseScale, size: number, options: { secret?: string | Uint8Array | undefined; random: RandomSource }) {
-    if (!Number.isSafeInteger(size) || size < 2 || (size & (size - 1)) !== 0 || size > 2 ** 24) {
-      throw new RangeError(`noise table size must be a power of two in [2, 2^24] (received ${size})`);
+  constructor(scale: NoiseScale, options: { secret?: string | Uint8Array | undefined; random: RandomSource }) {
+    if (scale.kind !== 'laplace') throw new RangeError('consistent noise is discrete Laplace only; use fresh noise for the discrete Gaussian');
+    const t = Number(scale.num) / Number(scale.den);
+    // Digits up to where q^(2^j) < 2^-64 (then every threshold is 0).
+    this.digits = Math.max(1, Math.ceil(Math.log2(64 * Math.LN2 * t)) + 1);
+    this.#hi = new Uint32Array(this.digits);
+    this.#lo = new Uint32Array(this.digits);
+    for (let j = 0; j < this.digits; j++) {
+      const p = 1 / (1 + Math.exp(2 ** j / t)); // q^(2^j) / (1 + q^(2^j))
+      const hi = Math.floor(p * 2 ** 32);
+      this.#hi[j] = hi;
+      this.#lo[j] = Math.floor((p * 2 ** 32 - hi) * 2 ** 32);
     }
-    this.size = size;
-    this.#mask = size - 1;
-    const source = options.secret === undefined ? options.random : keystream(derive(options.secret, 'bulwark noise table v1'));
-    this.#prfKey = options.secret === undefined ? Buffer.from(options.random.fill(new Uint8Array(32))) : derive(options.secret, 'bulwark noise index v1');
-    const bits = new Bits(source);
-    this.#values = new Float64Array(size);
-    for (let i = 0; i < size; i++) this.#values[i] = sampleNoise(bits, scale);
+    const key = options.secret === undefined ? Buffer.from(options.random.fill(new Uint8Array(32))) : derive(options.secret, 'bulwark consistent noise v1');
+    this.#cipher = createCipheriv('aes-256-ecb', key, null);
+    this.#cipher.setAutoPadding(false);
+    key.fill(0);
   }
 
-  /**
-   * Writes `count` noise samples for (caller, quantised row) into `out`: 8 indices per HMAC
-   * block, each the low bits of a 32-bit word (size ≤ 2^24, a power of two: no bias).
-   */
+  /** Writes `count` noise samples (grid units) for (caller, quantised row) into `out`. */
   noiseFor(caller: string, row: Float64Array, count: number, out: Float64Array): void {
-    let filled = 0;
-    for (let block = 0; filled < count; block++) {
-      const h = createHmac('sha256', this.#prfKey);
-      h.update(caller);
-      h.update(new Uint8Array(row.buffer, row.byteOffset, row.byteLength));
-      h.update(Uint8Array.of(block));
-      const d = h.digest();
-      for (let w = 0; w < 8 && filled < count; w++) out[filled++] = this.#values[d.readUInt32LE(w * 4) & this.#mask] as number;
+    const nonce = createHash('sha256')
+      .update(caller)
+      .update(new Uint8Array(row.buffer, row.byteOffset, row.byteLength))
+      .digest();
+    // Each 16-byte block: 12 bytes of the nonce, a 4-byte counter; each gives two 64-bit words.
+    const words = 2 * this.digits * count;
+    const blocks = Math.ceil(words / 2);
+    if (this.#blocks.length < blocks * 16) this.#blocks = Buffer.alloc(blocks * 16);
+    for (let b = 0; b < blocks; b++) {
+      nonce.copy(this.#blocks, b * 16, 0, 12);
+      this.#blocks.writeUInt32LE(b, b * 16 + 12);
     }
-  }
-
-  /** Entry i (audits and tests). */
-  at(i: number): number {
-    return this.#values[i & this.#mask] as number;
+    const stream = this.#cipher.update(this.#blocks.subarray(0, blocks * 16));
+    if (this.#words.length < blocks * 4) this.#words = new Uint32Array(blocks * 4);
+    const u = this.#words;
+    new Uint8Array(u.buffer, 0, stream.length).set(stream); // aligned copy; uniform words in any byte order
+    const hi = this.#hi;
+    const lo = this.#lo;
+    let w = 0;
+    for (let i = 0; i < count; i++) {
+      let g1 = 0;
+      let g2 = 0;
+      for (let j = 0; j < this.digits; j++) {
+        const h1 = u[w++] as number;
+        const l1 = u[w++] as number;
+        const h2 = u[w++] as number;
+        const l2 = u[w++] as number;
+        const H = hi[j] as number;
+        const L = lo[j] as number;
+        // Digit j of each geometric: word < threshold, without a branch on the word.
+        const d1 = +(h1 < H) | (+(h1 === H) & +(l1 < L));
+        const d2 = +(h2 < H) | (+(h2 === H) & +(l2 < L));
+        g1 += d1 * 2 ** j;
+        g2 += d2 * 2 ** j;
+      }
+      out[i] = g1 - g2;
+    }
+    stream.fill(0);
+    u.fill(0);
   }
 }
 

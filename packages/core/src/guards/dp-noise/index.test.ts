@@ -28,10 +28,10 @@ const model = (k: number) => (input: number[][]) =>
     return { label: scores.indexOf(Math.max(...scores)), scores };
   });
 const secret = 'test-noise-secret-0123456789';
-const small = { tableSize: 1024, poolSize: 4096 };
+const small = { poolSize: 4096 };
 
 async function call(options: DpNoiseOptions | Record<string, unknown>, input: number[][], k = 3, principal = 'alice', extra: Guard[] = []) {
-  const b = createBulwark({ principalSecret: secret, guards: [dpNoise(options as DpNoiseOptions), ...extra], random: seededRandom(3) });
+  const b = createBulwark({ principalSecret: secret, guards: [dpNoise(options as DpNoiseOptions, { random: seededRandom(3) }), ...extra] });
   return b.wrap(model(k))(input, { principal });
 }
 
@@ -45,11 +45,15 @@ describe('dp-noise', () => {
   ];
   for (const options of cases) {
     for (const k of [2, 4]) {
-      it(`${JSON.stringify({ ...options, secret: undefined, tableSize: undefined, poolSize: undefined })}, ${k} classes: a batch answers each row as it would alone`, async () => {
+      it(`${JSON.stringify({ ...options, secret: undefined, poolSize: undefined })}, ${k} classes: a batch answers each row as it would alone`, async () => {
         const input = rows(60, 3);
         const batch = await call(options, input, k);
+        // Fresh noise (gaussian) is drawn in order from a pool: one row at a time on a twin
+        // pipeline (same seed) must read the same draws; consistent noise depends on the row alone.
+        const twin = createBulwark({ principalSecret: secret, guards: [dpNoise(options as DpNoiseOptions, { random: seededRandom(3) })] }).wrap(model(k));
         for (let i = 0; i < input.length; i++) {
-          const single = await call(options, [input[i] as number[]], k);
+          const single =
+            options.mechanism === 'gaussian' ? await twin([input[i] as number[]], { principal: 'alice' }) : await call(options, [input[i] as number[]], k);
           expect(batch[i]).toEqual(single[0]);
         }
       });
@@ -166,7 +170,7 @@ describe('dp-noise', () => {
     expect(() => dpNoise({})).toThrow(/epsilon: is required for mechanism laplace/);
     expect(() => dpNoise({ mechanism: 'gaussian', epsilon: 1 } as never)).toThrow(/rho: is required/);
     expect(() => dpNoise({ epsilon: 1, rho: 1 })).toThrow(/rho: laplace is calibrated by epsilon/);
-    expect(() => dpNoise({ epsilon: 1, tableSize: 1000 })).toThrow(/tableSize: must be a power of two/);
+    expect(() => dpNoise({ mechanism: 'gaussian', rho: 1, noise: 'consistent' })).toThrow(/noise: the discrete Gaussian is fresh noise only/);
     expect(() => dpNoise({ epsilon: -1 })).toThrow(/epsilon/);
   });
 });

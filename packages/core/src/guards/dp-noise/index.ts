@@ -12,7 +12,7 @@ import { ConfigError, isBulwarkError } from '../../errors.js';
 import { PrivacyLedger, type Reservation } from '../../ledger/privacy-ledger.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { argmax, gaussianScale, laplaceScale, type NoiseScale, releaseNoisyMax, releaseScores } from '../../privacy/mechanisms.js';
-import { NoisePool, NoiseTable, quantiseRow } from '../../privacy/noise-source.js';
+import { ConsistentNoise, NoisePool, quantiseRow } from '../../privacy/noise-source.js';
 import { type BudgetStore, isBudgetStore } from '../../stores/types.js';
 import type { Guard, GuardContext, Prediction } from '../../types.js';
 import { PERIOD_MS, type PeriodName } from '../../util/periods.js';
@@ -39,15 +39,14 @@ const schema = s.object({
     'how far two neighbouring answers can be (L1 for laplace, L2 for gaussian); default: the whole range (1 for two classes, where one score is noised; 2 (L1) or √2 (L2) otherwise)',
   ),
   noise: s.doc(
-    s.default(s.enumOf(['consistent', 'fresh'] as const), 'consistent'),
-    'consistent: the same caller asking the same quantised row gets the same noise; fresh: new noise every answer',
+    s.optional(s.enumOf(['consistent', 'fresh'] as const)),
+    'consistent (default for laplace and noisy-max): the same caller asking the same quantised row gets the same noise; fresh (gaussian): new noise every answer, drawn ahead of time',
   ),
   quantiseBits: s.doc(s.default(s.int({ min: 1, max: 52 }), 12), 'significant bits of each feature kept when keying consistent noise'),
-  tableSize: s.doc(s.default(s.int({ min: 2, max: 2 ** 24 }), 2 ** 18), 'samples in the consistent-noise table (a power of two)'),
   poolSize: s.doc(s.default(s.int({ min: 64, max: 2 ** 24 }), 2 ** 16), 'samples kept ready for fresh noise'),
   secret: s.doc(
     s.optional(s.string({ maxLength: 512 })),
-    'derives the noise table and PRF key, so replicas answer alike (default: BULWARK_NOISE_SECRET, else random per process)',
+    'keys the consistent-noise PRF, so replicas answer alike (default: BULWARK_NOISE_SECRET, else random per process); set principalSecret alike',
   ),
   keepLabel: s.doc(
     s.default(s.boolean(), false),
@@ -97,7 +96,7 @@ function resolveStore(store: string | BudgetStore, context: GuardFactoryContext)
  * ```ts
  * createBulwark({ guards: [dpNoise({ epsilon: 1, keepLabel: true, ledger: { perCaller: { periods: [{ budget: 500, per: 'day' }] } } })] })
  * ```
- * @throws {ConfigError} on invalid options (a missing ε or ρ, an unknown store, a table size that is not a power of two).
+ * @throws {ConfigError} on invalid options (a missing ε or ρ, an unknown store, consistent Gaussian noise).
  */
 export const dpNoise = defineGuard({
   use: 'dp-noise',
@@ -109,7 +108,8 @@ export const dpNoise = defineGuard({
     if (cost === undefined) fail(gaussian ? 'rho' : 'epsilon', `is required for mechanism ${o.mechanism}`, 'undefined');
     if (gaussian && o.epsilon !== undefined) fail('epsilon', 'gaussian is calibrated by rho (zCDP), not epsilon', String(o.epsilon));
     if (!gaussian && o.rho !== undefined) fail('rho', `${o.mechanism} is calibrated by epsilon, not rho`, String(o.rho));
-    if (o.noise === 'consistent' && (o.tableSize & (o.tableSize - 1)) !== 0) fail('tableSize', 'must be a power of two', String(o.tableSize));
+    const noise = o.noise ?? (gaussian ? 'fresh' : 'consistent');
+    if (gaussian && noise === 'consistent') fail('noise', 'the discrete Gaussian is fresh noise only (consistent noise is discrete Laplace)', 'consistent');
     const classes = context.model?.classes;
     const noiseMax = o.mechanism === 'noisy-max';
     // Two classes: noise one score and derive the other (sensitivity 1 instead of 2).
@@ -121,13 +121,12 @@ export const dpNoise = defineGuard({
       gaussian ? gaussianScale(cost, sensitivity, k) : noiseMax ? laplaceScale(cost / 2, sensitivity, 1) : laplaceScale(cost, sensitivity, k);
     // The scale depends on how many scores are noised; unknown class counts are read from the first answer.
     const secret = o.secret ?? process.env.BULWARK_NOISE_SECRET;
-    const sources = new Map<number, NoiseTable | NoisePool>();
-    const sourceFor = (k: number): NoiseTable | NoisePool => {
+    const sources = new Map<number, ConsistentNoise | NoisePool>();
+    const sourceFor = (k: number): ConsistentNoise | NoisePool => {
       let src = sources.get(k);
       if (src === undefined) {
         const scale = scaleFor(k);
-        src =
-          o.noise === 'consistent' ? new NoiseTable(scale, o.tableSize, { secret, random: context.random }) : new NoisePool(scale, o.poolSize, context.random);
+        src = noise === 'consistent' ? new ConsistentNoise(scale, { secret, random: context.random }) : new NoisePool(scale, o.poolSize, context.random);
         sources.set(k, src);
       }
       return src;
@@ -158,7 +157,7 @@ export const dpNoise = defineGuard({
       const n = noiseMax ? k : bin ? 1 : k;
       if (scratch.length < n) scratch = new Float64Array(n);
       const src = sourceFor(noiseMax ? 1 : n);
-      if (src instanceof NoiseTable) {
+      if (src instanceof ConsistentNoise) {
         const r = row ?? [];
         if (cells.length < r.length) cells = new Float64Array(r.length);
         src.noiseFor(caller, quantiseRow(r, o.quantiseBits, cells.subarray(0, r.length)), n, scratch);
