@@ -10,6 +10,7 @@ import { benchBudget } from './bench/budget.js';
 import { benchDetection } from './bench/detection.js';
 import { benchHttp } from './bench/http.js';
 import { benchPipeline } from './bench/pipeline.js';
+import { benchPrivacy } from './bench/privacy.js';
 import { machine } from './bench/stats.js';
 import { benchSupplyChain } from './bench/supply-chain.js';
 
@@ -140,6 +141,26 @@ if (!only || only === 'detection') {
     ...Object.entries(dt.statefulUs).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`),
   ].join('\n');
   out(sections.detection);
+}
+
+if (!only || only === 'privacy') {
+  out('privacy…');
+  const pv = await benchPrivacy(quick);
+  results.privacy = pv;
+  sections.privacy = [
+    '| one output row, request path | ns per row |',
+    '|---|---:|',
+    ...Object.entries(pv.rowNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`),
+    '',
+    '| exact sampler (between requests) | ns per sample |',
+    '|---|---:|',
+    ...Object.entries(pv.samplerNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`),
+    '',
+    '| guarded call, one row, no-op model | ns per call | ÷ empty pipeline |',
+    '|---|---:|---:|',
+    ...Object.entries(pv.guardNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} | ${(pv.guardRatio[k] as number).toFixed(2)} |`),
+  ].join('\n');
+  out(sections.privacy);
 }
 
 if (!quick) {

@@ -7,6 +7,8 @@
  *              JSON response (express.json + res.json; c.req.json + c.json);
  *   lean       no Bulwark, but the same raw Node body reading and response writing as the adapters,
  *              and no checks at all: what is left between it and `guarded` is Bulwark's own work.
+ *   privacy    policies/privacy.yaml: dp-noise (ε = 1, consistent noise, label kept) with its ledger
+ *              on the memory store (budgets far above the load).
  *   detectors  the recommended policy's guards (risk-response, budget far above the load,
  *              validate-input, ood, near-duplicates, mask-output) with every detector set to flag:
  *              the load repeats one row, which near-duplicates would otherwise refuse; a flag costs
@@ -27,30 +29,45 @@ const [framework = 'hono', variant = 'guarded'] = process.argv.slice(2);
 
 const profile = fileURLToPath(new URL('../../policies/profiles/fraud.json', import.meta.url));
 
-if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-') || variant === 'detectors') {
+if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-') || variant === 'detectors' || variant === 'privacy') {
   // budget-memory / budget-redis: limits far above the load, so every request is charged and admitted.
   const tiers = { default: { rate: { limit: 1_000_000_000, per: 'second' }, quotas: [{ limit: 1e15, per: 'day' }], concurrency: 1000 } };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const policy =
     variant === 'guarded' || variant === 'guarded-otel'
       ? { version: 1 }
-      : variant === 'detectors'
+      : variant === 'privacy'
         ? {
             version: 1,
             guards: [
-              { use: 'risk-response', with: { levels: [{ at: 1e6, respond: 'deny' }] } },
-              { use: 'budget', with: { tiers } },
-              { use: 'validate-input', with: { profile } },
-              { use: 'ood', with: { profile, action: 'flag' } },
-              { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1, action: 'flag' } },
-              { use: 'mask-output', with: { form: 'rounded', decimals: 2 } },
+              {
+                use: 'dp-noise',
+                with: {
+                  epsilon: 1,
+                  keepLabel: true,
+                  ledger: { perCaller: { periods: [{ budget: 1e12, per: 'day' }] }, global: { periods: [{ budget: 1e12, per: 'day' }] } },
+                  onExhausted: 'label',
+                },
+              },
             ],
           }
-        : {
-            version: 1,
-            stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
-            guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
-          };
+        : variant === 'detectors'
+          ? {
+              version: 1,
+              guards: [
+                { use: 'risk-response', with: { levels: [{ at: 1e6, respond: 'deny' }] } },
+                { use: 'budget', with: { tiers } },
+                { use: 'validate-input', with: { profile } },
+                { use: 'ood', with: { profile, action: 'flag' } },
+                { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1, action: 'flag' } },
+                { use: 'mask-output', with: { form: 'rounded', decimals: 2 } },
+              ],
+            }
+          : {
+              version: 1,
+              stores: variant === 'budget-redis' ? { shared: { type: 'redis', url: redisUrl, prefix: `bench:${process.pid}:` } } : undefined,
+              guards: [{ use: 'budget', with: { store: variant === 'budget-redis' ? 'shared' : 'memory', tiers } }],
+            };
   let httpSpans = false;
   if (variant === 'guarded-otel') {
     const sink = createServer((req, res) => {

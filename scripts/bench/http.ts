@@ -74,7 +74,13 @@ export async function benchHttp(quick = false): Promise<{
   const load = (url: string, extra: Partial<autocannon.Options> = {}) =>
     autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 16, duration, ...extra });
   for (const framework of ['express', 'hono']) {
-    const variants = ['unguarded', 'lean', 'guarded', 'guarded-otel', ...(framework === 'hono' ? ['budget-memory', 'budget-redis', 'detectors'] : [])];
+    const variants = [
+      'unguarded',
+      'lean',
+      'guarded',
+      'guarded-otel',
+      ...(framework === 'hono' ? ['budget-memory', 'budget-redis', 'detectors', 'privacy'] : []),
+    ];
     const servers: Record<string, { url: string; child: ChildProcess }> = {};
     for (const v of variants) servers[v] = await spawnServer(framework, v);
     const samples: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {};

@@ -75,6 +75,8 @@ export interface AttackPlan {
   readonly norm?: 'linf' | 'l2';
   /** Each run of an attack (e.g. each evasion method) on its own identity, in turn (default: all hold every identity). */
   readonly identityPerRun?: boolean;
+  /** Repeat counts the averaging attack measures (default [1, 10, 100]; quick [1, 10]). */
+  readonly averagingRepeats?: readonly number[] | undefined;
   /** A label for every run of this plan in reports (e.g. "10 keys, round-robin"). */
   readonly variant?: string | undefined;
   /**
@@ -320,7 +322,7 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
               result: await averagingAttack(await makeTarget(sc, name), {
                 rows,
                 reference,
-                repeats: quick ? [1, 10] : [1, 10, 100],
+                repeats: plan.averagingRepeats ?? (quick ? [1, 10] : [1, 10, 100]),
                 jitter,
                 featureScale: sc.evasion?.scale,
                 bounds: sc.bounds,

@@ -14,7 +14,7 @@ import { type Infer, s } from '../../policy/schema.js';
 import { argmax, gaussianScale, laplaceScale, type NoiseScale, releaseNoisyMax, releaseScores } from '../../privacy/mechanisms.js';
 import { ConsistentNoise, NoisePool, quantiseRow } from '../../privacy/noise-source.js';
 import { type BudgetStore, isBudgetStore } from '../../stores/types.js';
-import type { Guard, GuardContext, Prediction } from '../../types.js';
+import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { PERIOD_MS, type PeriodName } from '../../util/periods.js';
 import { defineGuard, type GuardFactoryContext } from '../define.js';
 
@@ -76,6 +76,18 @@ const schema = s.object({
 export type DpNoiseOptions = Infer<typeof schema>;
 
 const RESERVATION = Symbol('dp-noise reservation');
+
+/** A spent budget, a ledger that cannot answer (it fails closed), noise not ready: refusals with their own codes. */
+function refusal(err: unknown, attributes: Record<string, string | number>): GuardVerdict<Prediction[]> {
+  if (!isBulwarkError(err)) throw err;
+  return {
+    action: 'deny',
+    code: err.code,
+    message: err.message,
+    ...(err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }),
+    attributes,
+  };
+}
 
 function fail(path: string, rule: string, received: string): never {
   throw new ConfigError([{ path, rule, received }], 'dp-noise options');
@@ -167,48 +179,45 @@ export const dpNoise = defineGuard({
       return releaseScores(scores, trueLabel, scratch, bin, post);
     }
 
+    function release(ctx: GuardContext<number[][], Prediction[]>, out: readonly Prediction[], attributes: Record<string, string | number>): GuardVerdict<Prediction[]> {
+      const rows = Array.isArray(ctx.input) ? ctx.input : [];
+      let value: Prediction[];
+      try {
+        value = out.map((p, i) => noiseRow(p, rows[i], ctx.principal.hash));
+      } catch (err) {
+        return refusal(err, attributes);
+      }
+      return { action: 'modify', code: 'output_noised', message: `scores noised (${mechanism})`, value, disclosure, attributes };
+    }
+
     return {
       name: 'dp-noise',
       maxDisclosure: disclosure,
-      async afterInference(ctx: GuardContext<number[][], Prediction[]>) {
+      afterInference(ctx: GuardContext<number[][], Prediction[]>) {
         const out = ctx.output;
         if (!Array.isArray(out)) throw new TypeError('dp-noise expects an array of predictions');
-        let value: Prediction[];
         const attributes = { 'bulwark.privacy.mechanism': mechanism, [costAttr]: cost, 'bulwark.privacy.rows': out.length };
-        try {
-          if (ledger !== undefined) {
-            let reservation: Reservation;
-            try {
-              reservation = await ledger.reserve(ctx.principal.hash, cost * out.length);
-            } catch (err) {
-              if (o.onExhausted === 'label' && isBulwarkError(err) && err.code === 'budget_exhausted') {
-                return {
-                  action: 'modify',
-                  code: 'privacy_degraded',
-                  message: `privacy budget spent: labels only (${err.message})`,
-                  value: out.map((p) => ({ label: p.label })),
-                  disclosure: disclose.label(),
-                  attributes,
-                };
-              }
-              throw err;
-            }
+        // Without a ledger the hook is synchronous (no promise, no timeout timer per call).
+        if (ledger === undefined) return release(ctx, out, attributes);
+        return ledger.reserve(ctx.principal.hash, cost * out.length).then(
+          (reservation) => {
             ctx.state.set(RESERVATION, reservation);
-          }
-          const rows = Array.isArray(ctx.input) ? ctx.input : [];
-          value = out.map((p, i) => noiseRow(p, rows[i], ctx.principal.hash));
-        } catch (err) {
-          // A spent budget, a ledger that cannot answer (fails closed), noise not ready: refusals with their own codes.
-          if (!isBulwarkError(err)) throw err;
-          return {
-            action: 'deny',
-            code: err.code,
-            message: err.message,
-            ...(err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }),
-            attributes,
-          };
-        }
-        return { action: 'modify', code: 'output_noised', message: `scores noised (${mechanism})`, value, disclosure, attributes };
+            return release(ctx, out, attributes);
+          },
+          (err: unknown): GuardVerdict<Prediction[]> => {
+            if (o.onExhausted === 'label' && isBulwarkError(err) && err.code === 'budget_exhausted') {
+              return {
+                action: 'modify',
+                code: 'privacy_degraded',
+                message: `privacy budget spent: labels only (${err.message})`,
+                value: out.map((p) => ({ label: p.label })),
+                disclosure: disclose.label(),
+                attributes,
+              };
+            }
+            return refusal(err, attributes);
+          },
+        );
       },
       async settle(ctx, outcome) {
         const r = ctx.state.get(RESERVATION) as Reservation | undefined;
