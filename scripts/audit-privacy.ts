@@ -246,6 +246,8 @@ async function attacks(): Promise<{
     quick,
     progress: false,
     averagingRepeats: quick ? [1, 10, 100] : [1, 10, 100, 1000],
+    // Identical repeats; a jitter below the consistent noise's quantisation (tiny perturbations); one above it.
+    averagingJitters: [0, 1e-7, 0.01],
   });
   const averaging = avg.report.runs
     .filter((r) => r.result.attack === 'averaging')

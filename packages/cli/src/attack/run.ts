@@ -77,6 +77,8 @@ export interface AttackPlan {
   readonly identityPerRun?: boolean;
   /** Repeat counts the averaging attack measures (default [1, 10, 100]; quick [1, 10]). */
   readonly averagingRepeats?: readonly number[] | undefined;
+  /** Jitters (in feature standard deviations) the averaging attack tries (default [0, 0.01]). */
+  readonly averagingJitters?: readonly number[] | undefined;
   /** A label for every run of this plan in reports (e.g. "10 keys, round-robin"). */
   readonly variant?: string | undefined;
   /**
@@ -315,7 +317,7 @@ export async function runAttacks(plan: AttackPlan): Promise<AttackOutcome> {
         const rows = sc.evaluation.x.slice(0, quick ? 20 : 50);
         const reference = (await judge.answers(rows)).map((a) => [...(a?.scores ?? [])]);
         for (const name of targetNames) {
-          for (const jitter of [0, 0.01]) {
+          for (const jitter of plan.averagingJitters ?? [0, 0.01]) {
             runs.push({
               target: name,
               model: sc.model,

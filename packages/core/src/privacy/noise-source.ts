@@ -31,9 +31,10 @@ function derive(secret: string | Uint8Array, label: string): Buffer {
 
 /**
  * Quantises a row for the PRF: each value keeps `bits` significant bits of its mantissa (relative
- * rounding, scale-free), so perturbations below that step map to the same cell, and the cell's
- * noise, as long as they do not cross a cell boundary. Larger jitter gets fresh noise: averaging
- * n cells narrows it by √n, which the budget pays for (each answer is charged).
+ * rounding, scale-free), with steps never finer than 2^-20 (so values near 0, where relative steps
+ * vanish, fall in one cell). Perturbations below the step map to the same cell, and the same
+ * noise, unless they cross a cell boundary. Larger jitter gets fresh noise: averaging n cells
+ * narrows it by √n, and the ledger charges each of those answers.
  */
 export function quantiseRow(row: readonly number[], bits: number, out: Float64Array): Float64Array {
   for (let i = 0; i < row.length; i++) {
@@ -43,26 +44,14 @@ export function quantiseRow(row: readonly number[], bits: number, out: Float64Ar
       continue;
     }
     const e = Math.floor(Math.log2(Math.abs(v)));
-    const step = 2 ** (e - bits);
+    const step = Math.max(2 ** (e - bits), MIN_STEP);
     out[i] = Math.round(v / step) * step;
   }
   return out;
 }
 
-/**
- * Query-consistent discrete Laplace noise in constant time. Discrete Laplace is the difference
- * of two independent geometrics, and a geometric's binary digits are independent Bernoullis
- * (digit j is 1 with probability q^(2^j) / (1 + q^(2^j)), q = e^(-1/scale)); so a sample is a
- * fixed number of comparisons of uniform 64-bit words against fixed thresholds: the same work
- * whatever the noise turns out to be. The words are AES-256 of (SHA-256 of caller and quantised
- * row, counter) under a secret key, a PRF: the same caller asking the same question reads the
- * same words and gets the same noise.
- *
- * Not exact like the samplers: each digit's probability is rounded to a multiple of 2^-64 and the
- * geometric is cut where a digit's probability falls below 2^-64. Both move at most ~2^-60 of
- * probability mass: the mechanism is (ε, δ)-DP with δ < 2^-50 per answer, which the audit cannot
- * tell from pure ε (docs/privacy.md).
- */
+const MIN_STEP = 2 ** -20;
+
 export class ConsistentNoise {
   /** Digits per geometric. */
   readonly digits: number;

@@ -92,6 +92,8 @@ describe('dp-noise', () => {
     const first = await call(o, [row]);
     for (let i = 0; i < 50; i++) expect(await call(o, [row])).toEqual(first);
     expect(await call(o, [[12.5 * (1 + 1e-6), 3.25, 7]])).toEqual(first); // 12 significant bits kept
+    // Near 0 relative steps vanish: steps are never finer than 2^-20.
+    expect(await call(o, [[12.5, 3.25, 1e-9]])).toEqual(await call(o, [[12.5, 3.25, 0]]));
     expect(await call(o, [row], 3, 'bob')).not.toEqual(first);
     expect(await call(o, [[13.5, 3.25, 7]])).not.toEqual(first);
   });
