@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AttackRun, auditCases, correlation, type Estimate, epsilonLowerBound, headline, type UtilityRow, verifyDp } from '@bulwark/attack-lab';
+import { type AttackRun, auditCases, correlation, type Estimate, epsilonLowerBound, type UtilityRow, verifyDp } from '@bulwark/attack-lab';
 import { Bits, ConsistentNoise, cryptoRandom, laplaceScale, NoisePool, quantiseRow, releaseScores, sampleNoise } from '@bulwark/core';
 import { runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
@@ -306,8 +306,8 @@ if (result.attacks) {
     '',
     'Averaging attack on the fraud model (dp-noise ε = 1, no ledger, no post-processing so that averages are unbiased; 50 rows, each asked up to the largest count): mean absolute error of the averaged scores against the true ones.',
     '',
-    '| noise | repeats | ' + (averaging[0]?.points.map((p) => `error after ${p.repeats}`).join(' | ') ?? '') + ' | narrowing (first ÷ last) |',
-    '|---|---|' + (averaging[0]?.points.map(() => '---:').join('|') ?? '') + '|---:|',
+    `| noise | repeats | ${averaging[0]?.points.map((p) => `error after ${p.repeats}`).join(' | ') ?? ''} | narrowing (first ÷ last) |`,
+    `|---|---|${averaging[0]?.points.map(() => '---:').join('|') ?? ''}|---:|`,
     ...averaging.map(
       (a) =>
         `| ${a.target} | ${a.jitter === 0 ? 'identical' : `jittered ${a.jitter}σ`} | ${a.points.map((p) => f(p.error, 4)).join(' | ')} | ${a.inconclusive ? `inconclusive: ${a.inconclusive}` : (a.narrowing?.toFixed(2) ?? 'n/m')} |`,

@@ -179,7 +179,11 @@ export const dpNoise = defineGuard({
       return releaseScores(scores, trueLabel, scratch, bin, post);
     }
 
-    function release(ctx: GuardContext<number[][], Prediction[]>, out: readonly Prediction[], attributes: Record<string, string | number>): GuardVerdict<Prediction[]> {
+    function release(
+      ctx: GuardContext<number[][], Prediction[]>,
+      out: readonly Prediction[],
+      attributes: Record<string, string | number>,
+    ): GuardVerdict<Prediction[]> {
       const rows = Array.isArray(ctx.input) ? ctx.input : [];
       let value: Prediction[];
       try {
