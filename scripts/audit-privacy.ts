@@ -317,7 +317,6 @@ if (result.attacks) {
 const runtime = `\`pnpm audit:privacy${only ? ` --only=${only}` : ''}\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `privacy${only ? `-${only}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(join(out, 'privacy-tables.md'), `${auditMd}\n\n${attacksMd}\n`);
 if (!quick) {
   const path = join(root, 'docs/privacy.md');
   let md = readFileSync(path, 'utf8');
