@@ -45,7 +45,7 @@ if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('b
                 with: {
                   epsilon: 1,
                   keepLabel: true,
-                  ledger: { perCaller: { periods: [{ budget: 1e12, per: 'day' }] }, global: { periods: [{ budget: 1e12, per: 'day' }] } },
+                  ledger: { perCaller: { periods: [{ budget: 1e9, per: 'day' }] }, global: { periods: [{ budget: 1e9, per: 'day' }] } },
                   onExhausted: 'label',
                 },
               },

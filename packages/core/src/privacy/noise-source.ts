@@ -52,6 +52,20 @@ export function quantiseRow(row: readonly number[], bits: number, out: Float64Ar
 
 const MIN_STEP = 2 ** -20;
 
+/**
+ * Query-consistent discrete Laplace noise in constant work. Discrete Laplace is the difference
+ * of two independent geometrics, and a geometric's binary digits are independent Bernoullis
+ * (digit j is 1 with probability q^(2^j) / (1 + q^(2^j)), q = e^(-1/scale)); so a sample is a
+ * fixed number of comparisons of uniform 64-bit words against fixed thresholds: the same work
+ * whatever the noise turns out to be. The words are AES-256 of (SHA-256 of caller and quantised
+ * row, counter) under a secret key, a PRF: the same caller asking the same question reads the
+ * same words and gets the same noise.
+ *
+ * Not exact like the samplers: each digit's probability is a double rounded to a multiple of
+ * 2^-64, and the geometric is cut where a digit's probability falls below 2^-64. The noise is
+ * within total variation 2^-46 of the exact discrete Laplace: (ε, δ)-DP with δ ≤ (1 + e^ε)·2^-46
+ * per answer (docs/privacy.md), which the audit cannot tell from pure ε.
+ */
 export class ConsistentNoise {
   /** Digits per geometric. */
   readonly digits: number;
