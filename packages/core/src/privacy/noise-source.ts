@@ -23,7 +23,7 @@ const POW2 = Array.from({ length: 64 }, (_, j) => 2 ** j);
 
 /** SHA-256, one-shot where Node has `crypto.hash` (20.12+): a third cheaper than a hash object per call. */
 const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
-const sha256 = (data: Uint8Array): Buffer => (oneShot !== undefined ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest());
+const _sha256 = (data: Uint8Array): Buffer => (oneShot !== undefined ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest());
 
 function derive(secret: string | Uint8Array, label: string): Buffer {
   return createHash('sha256').update(label).update(secret).digest();
@@ -75,7 +75,6 @@ export class ConsistentNoise {
   #blocks = Buffer.alloc(0);
   #blockWords = new Uint32Array(0);
   #words = new Uint32Array(0);
-  #input = Buffer.alloc(256);
 
   constructor(scale: NoiseScale, options: { secret?: string | Uint8Array | undefined; random: RandomSource }) {
     if (scale.kind !== 'laplace') throw new RangeError('consistent noise is discrete Laplace only; use fresh noise for the discrete Gaussian');

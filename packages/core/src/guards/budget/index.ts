@@ -18,7 +18,8 @@ import type { Disclosure } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { addressGroup } from '../../principal/ip.js';
 import { MemoryStore } from '../../stores/memory.js';
-import { type BudgetStore, type ConsumeOptions, type ConsumeResult, isBudgetStore, type LimitCheck, type LimitState, StoreError } from '../../stores/types.js';
+import { namedBudgetStore } from '../../stores/named.js';
+import { type BudgetStore, type ConsumeOptions, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from '../../stores/types.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { withTimeout } from '../../util/timeout.js';
 import { defineGuard, type GuardFactoryContext } from '../define.js';
@@ -85,29 +86,8 @@ export const budget = defineGuard({
   create: createBudget,
 });
 
-function resolveStore(o: BudgetOptions, context: GuardFactoryContext): BudgetStore {
-  if (typeof o.store !== 'string') return o.store;
-  const s = Object.hasOwn(context.stores, o.store) ? context.stores[o.store] : undefined;
-  if (s === undefined) {
-    throw new ConfigError(
-      [
-        {
-          code: 'unknown_store',
-          path: 'store',
-          rule: `must name a store of the policy (${Object.keys(context.stores).join(', ')})`,
-          received: JSON.stringify(o.store),
-        },
-      ],
-      'budget options',
-    );
-  }
-  if (!isBudgetStore(s))
-    throw new ConfigError([{ code: 'unknown_store', path: 'store', rule: 'must name a budget store', received: JSON.stringify(o.store) }], 'budget options');
-  return s;
-}
-
 function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGuard {
-  const store = resolveStore(o, context);
+  const store = namedBudgetStore(o.store, context, 'store', 'budget options');
   const tiers = o.tiers as Readonly<Record<string, TierLimits>>;
   const missing = (context.tiers ?? []).filter((t) => !Object.hasOwn(tiers, t));
   if (missing.length > 0) {

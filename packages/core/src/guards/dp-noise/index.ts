@@ -13,10 +13,11 @@ import { PrivacyLedger, type Reservation } from '../../ledger/privacy-ledger.js'
 import { type Infer, s } from '../../policy/schema.js';
 import { argmax, gaussianScale, laplaceScale, type NoiseScale, releaseNoisyMax, releaseScores } from '../../privacy/mechanisms.js';
 import { ConsistentNoise, NoisePool, quantiseRow } from '../../privacy/noise-source.js';
+import { namedBudgetStore } from '../../stores/named.js';
 import { type BudgetStore, isBudgetStore } from '../../stores/types.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { PERIOD_MS, type PeriodName } from '../../util/periods.js';
-import { defineGuard, type GuardFactoryContext } from '../define.js';
+import { defineGuard } from '../define.js';
 
 const amount = s.number({ min: 0, max: 1e9 });
 const privacyBudget = s.object({
@@ -93,14 +94,6 @@ function fail(path: string, rule: string, received: string): never {
   throw new ConfigError([{ path, rule, received }], 'dp-noise options');
 }
 
-function resolveStore(store: string | BudgetStore, context: GuardFactoryContext): BudgetStore {
-  if (typeof store !== 'string') return store;
-  const found = Object.hasOwn(context.stores, store) ? context.stores[store] : undefined;
-  if (found === undefined || !isBudgetStore(found))
-    fail('ledger.store', `must name a budget store of the policy (${Object.keys(context.stores).join(', ')})`, JSON.stringify(store));
-  return found;
-}
-
 /**
  * Creates the dp-noise guard.
  *
@@ -150,7 +143,7 @@ export const dpNoise = defineGuard({
       o.ledger === undefined
         ? undefined
         : new PrivacyLedger({
-            store: resolveStore(o.ledger.store, context),
+            store: namedBudgetStore(o.ledger.store, context, 'ledger.store', 'dp-noise options'),
             accounting: gaussian ? 'zcdp' : 'pure',
             perCaller: o.ledger.perCaller,
             ...(o.ledger.global === undefined ? {} : { global: o.ledger.global }),
