@@ -174,7 +174,9 @@ describe('dp-noise', () => {
     expect(() => dpNoise({ epsilon: 1, rho: 1 })).toThrow(/rho: laplace is calibrated by epsilon/);
     expect(() => dpNoise({ mechanism: 'gaussian', rho: 1, noise: 'consistent' })).toThrow(/noise: the discrete Gaussian is fresh noise only/);
     expect(() => dpNoise({ epsilon: -1 })).toThrow(/epsilon/);
-    expect(() => dpNoise({ epsilon: 1, ledger: { store: 'nope', perCaller: { lifetime: 1 } } })).toThrow(/ledger\.store: must name a store of the policy \(memory\).*\[unknown_store\]/);
+    expect(() => dpNoise({ epsilon: 1, ledger: { store: 'nope', perCaller: { lifetime: 1 } } })).toThrow(
+      /ledger\.store: must name a store of the policy \(memory\).*\[unknown_store\]/,
+    );
   });
 });
 
