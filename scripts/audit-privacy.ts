@@ -62,8 +62,10 @@ interface AuditOut {
 function audit(): AuditOut {
   const n = quick ? 100_000 : 1_000_000;
   const votes = quick ? 3 : 9;
-  // Google's tolerance is for 1,000,000 samples; the sampling error of the test value grows like 1/√n.
-  const tolerance = 0.0025 * Math.sqrt(1_000_000 / n);
+  // Google's tolerance is for 1,000,000 samples. At the quick run's 100,000 the exact mechanism's
+  // own test value is about 0.005 (0.001-0.010 over 15 votes) and the under-noised control's
+  // 0.085-0.097: 0.025 sits far from both, so the suite's version is neither flaky nor blind.
+  const tolerance = quick ? 0.025 : 0.0025;
   const rows: AuditRow[] = [];
   const thresholds = Array.from({ length: 25 }, (_, i) => -2 + i / 4);
   for (const c of auditCases(EPS)) {

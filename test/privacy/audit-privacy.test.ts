@@ -1,6 +1,6 @@
 /**
  * The short version of `pnpm audit:privacy` (full N and figures in docs/privacy.md): the same
- * script at 100,000 samples per side and quick attack budgets, on real mechanisms, a real
+ * script at 100,000 samples per side (histogram tolerance 0.025: see the script) and quick attack budgets, on real mechanisms, a real
  * `bulwark serve` on loopback and the attack lab.
  */
 import { spawnSync } from 'node:child_process';
