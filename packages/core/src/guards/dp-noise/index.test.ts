@@ -155,6 +155,18 @@ describe('dp-noise', () => {
     expect((await r([[1, 2, 3]], { principal: 'a' }))[0]?.scores).toBeDefined();
   });
 
+  it('consistent noise refuses an input without rows rather than give every answer the same noise', async () => {
+    const f = createBulwark({ principalSecret: secret, guards: [dpNoise({ epsilon: 1, secret })] }).wrap((_: { id: string }) => [
+      { label: 0, scores: [0.6, 0.4] },
+    ]);
+    const err = await f({ id: 'x' } as never, { principal: 'a' }).catch((e: unknown) => e);
+    expect(isBulwarkError(err) && err.code).toBe('guard_failure');
+    const fresh = createBulwark({ guards: [dpNoise({ epsilon: 1, noise: 'fresh', poolSize: 64 })] }).wrap((_: { id: string }) => [
+      { label: 0, scores: [0.6, 0.4] },
+    ]);
+    expect((await fresh({ id: 'x' } as never, { principal: 'a' }))[0]?.scores).toHaveLength(2);
+  });
+
   it('a privacy ledger fails closed when its store is down', async () => {
     const store = new MemoryStore();
     const broken = Object.assign(Object.create(Object.getPrototypeOf(store)), store, {

@@ -118,12 +118,14 @@ export const dpNoise = defineGuard({
     const classes = context.model?.classes;
     const noiseMax = o.mechanism === 'noisy-max';
     // Two classes: noise one score and derive the other (sensitivity 1 instead of 2).
-    const binary = classes === 2;
-    const coords = noiseMax ? 1 : binary ? 1 : (classes ?? 0);
-    const sensitivity = o.sensitivity ?? (noiseMax || binary ? 1 : gaussian ? Math.SQRT2 : 2);
-    // Report-noisy-max with Laplace noise of scale 2Δ/ε is ε-DP (Dwork & Roth, Claim 3.9).
-    const scaleFor = (k: number): NoiseScale =>
-      gaussian ? gaussianScale(cost, sensitivity, k) : noiseMax ? laplaceScale(cost / 2, sensitivity, 1) : laplaceScale(cost, sensitivity, k);
+    const coords = noiseMax || classes === 2 ? 1 : (classes ?? 0);
+    // By how many scores are noised: one (two classes, or noisy-max per score) has sensitivity 1;
+    // a whole probability vector 2 in L1 (√2 in L2).
+    const scaleFor = (k: number): NoiseScale => {
+      const sensitivity = o.sensitivity ?? (k === 1 ? 1 : gaussian ? Math.SQRT2 : 2);
+      // Report-noisy-max with Laplace noise of scale 2Δ/ε is ε-DP (Dwork & Roth, Claim 3.9).
+      return gaussian ? gaussianScale(cost, sensitivity, k) : noiseMax ? laplaceScale(cost / 2, sensitivity, 1) : laplaceScale(cost, sensitivity, k);
+    };
     // The scale depends on how many scores are noised; unknown class counts are read from the first answer.
     const secret = o.secret ?? process.env.BULWARK_NOISE_SECRET;
     const sources = new Map<number, ConsistentNoise | NoisePool>();
@@ -163,7 +165,10 @@ export const dpNoise = defineGuard({
       if (scratch.length < n) scratch = new Float64Array(n);
       const src = sourceFor(noiseMax ? 1 : n);
       if (src instanceof ConsistentNoise) {
-        const r = row ?? [];
+        // Keyed by the row: without one, every answer to this caller would share its noise, and
+        // differences of answers would give differences of scores exactly. Fail closed instead.
+        if (!Array.isArray(row)) throw new TypeError('dp-noise: consistent noise needs the input rows (number[][]); use noise: fresh for other inputs');
+        const r = row;
         if (cells.length < r.length) cells = new Float64Array(r.length);
         src.noiseFor(caller, quantiseRow(r, o.quantiseBits, cells.subarray(0, r.length)), n, scratch);
       } else src.take(n, scratch);
