@@ -13,7 +13,8 @@
  *          attack (1,000 identical or jittered repeats) on the fraud model; benign utility.
  * --quick (the test suite's version) uses smaller N and quick attack budgets, and writes to --out only.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { type AttackRun, auditCases, correlation, type Estimate, epsilonLowerBou
 import { Bits, ConsistentNoise, cryptoRandom, laplaceScale, NoisePool, quantiseRow, releaseScores, sampleNoise } from '@bulwark/core';
 import { runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
+import { fillSections } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const args = process.argv.slice(2);
@@ -320,18 +322,10 @@ const runtime = `\`pnpm audit:privacy${only ? ` --only=${only}` : ''}\` took ${m
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `privacy${only ? `-${only}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 if (!quick) {
-  const path = join(root, 'docs/privacy.md');
-  let md = readFileSync(path, 'utf8');
-  if (auditMd) md = md.replace(/<!-- audit -->[\s\S]*?<!-- \/audit -->/, `<!-- audit -->\n${auditMd}\n<!-- /audit -->`);
-  if (attacksMd) md = md.replace(/<!-- attacks -->[\s\S]*?<!-- \/attacks -->/, `<!-- attacks -->\n${attacksMd}\n<!-- /attacks -->`);
-  for (const part of ['audit', 'attacks']) {
-    if (only === undefined || only === part)
-      md = md.replace(
-        new RegExp(`<!-- runtime-${part} -->[\\s\\S]*?<!-- /runtime-${part} -->`),
-        `<!-- runtime-${part} -->\n${runtime}\n<!-- /runtime-${part} -->`,
-      );
-  }
-  writeFileSync(path, md);
+  const sections: Record<string, string> = {};
+  if (result.audit) Object.assign(sections, { audit: auditMd, 'runtime-audit': runtime });
+  if (result.attacks) Object.assign(sections, { attacks: attacksMd, 'runtime-attacks': runtime });
+  fillSections(join(root, 'docs/privacy.md'), sections);
 }
 log(`${auditMd}\n\n${attacksMd}\n\n${runtime}`);
 const wrong = result.audit?.rows.filter((r) => (r.expect === 'pass') !== r.passed) ?? [];

@@ -3,6 +3,7 @@
  * Writes docs/benchmarks.json and the generated tables in docs/benchmarks.md.
  * `pnpm bench --quick` is a short smoke run (figures not recorded).
  */
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchAttack } from './bench/attack.js';
@@ -13,6 +14,7 @@ import { benchPipeline } from './bench/pipeline.js';
 import { benchPrivacy } from './bench/privacy.js';
 import { machine } from './bench/stats.js';
 import { benchSupplyChain } from './bench/supply-chain.js';
+import { fillSections } from './lib/generated.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -171,14 +173,6 @@ if (!quick) {
   } catch {}
   writeFileSync(jsonPath, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
   const mdPath = `${docs}benchmarks.md`;
-  let md = readFileSync(mdPath, 'utf8');
-  md = md.replace(
-    /<!-- machine -->[\s\S]*?<!-- \/machine -->/,
-    `<!-- machine -->\n${results.machine} (run ${String(results.date).slice(0, 10)})\n<!-- /machine -->`,
-  );
-  for (const [name, table] of Object.entries(sections)) {
-    md = md.replace(new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`), `<!-- ${name} -->\n${table}\n<!-- /${name} -->`);
-  }
-  writeFileSync(mdPath, md);
+  fillSections(mdPath, { machine: `${results.machine} (run ${String(results.date).slice(0, 10)})`, ...sections });
   out(`recorded in ${mdPath}`);
 }

@@ -6,7 +6,8 @@
  * and the full reports to docs/reports/detection.*. `--quick` (the test suite's version) writes to
  * --out only.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,14 +21,13 @@ import {
   headline,
   type Report,
   rate,
-  toHtml,
-  toMarkdown,
 } from '@bulwark/attack-lab';
 import { createBulwark, extractionDetection, MemoryStore, nearDuplicates, ood, squeezingScores, squeezingThreshold } from '@bulwark/core';
 import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
+import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -261,10 +261,7 @@ const report: Report = {
   utility,
   gates: [],
 };
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'detection.json'), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(out, 'detection.md'), toMarkdown(report));
-writeFileSync(join(out, 'detection.html'), toHtml(report));
+writeReport(out, 'detection', report);
 
 const targets = ['unguarded', 'recommended'];
 const rowKey = (r: AttackRun) => `${r.model}: ${describeRun(r.result)}${r.variant ? ` [${r.variant}]` : ''}`;
@@ -317,12 +314,7 @@ const table = lines.join('\n');
 const fpTable = `${fp.join('\n')}\n\nFeature squeezing (digits, naive score-based and HopSkipJump examples at L∞ ε = 0.25):\n\n${squeezeLines.join('\n')}`;
 const runtime = `\`pnpm detection\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
 if (!quick) {
-  const mdPath = join(root, 'docs/detection.md');
-  const md = readFileSync(mdPath, 'utf8')
-    .replace(/<!-- detection -->[\s\S]*?<!-- \/detection -->/, `<!-- detection -->\n${table}\n<!-- /detection -->`)
-    .replace(/<!-- false-positives -->[\s\S]*?<!-- \/false-positives -->/, `<!-- false-positives -->\n${fpTable}\n<!-- /false-positives -->`)
-    .replace(/<!-- runtime -->[\s\S]*?<!-- \/runtime -->/, `<!-- runtime -->\n${runtime}\n<!-- /runtime -->`);
-  writeFileSync(mdPath, md);
+  fillSections(join(root, 'docs/detection.md'), { detection: table, 'false-positives': fpTable, runtime });
 }
 writeFileSync(join(out, 'detection-table.md'), `${table}\n\n${fpTable}\n`);
 process.stdout.write(`${table}\n\n${fpTable}\n\n${runtime}\n`);

@@ -7,13 +7,15 @@
  *      accuracy; the comparison is written to docs/robustness.md.
  * Needs Debian's python3-sklearn and python3-onnx for step 2.
  */
+
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adversarialDataset, boundsOf, createTarget, type EvasionResult, evasionAttack, functionTransport, scaleOf } from '@bulwark/attack-lab';
 import { createBulwark } from '@bulwark/core';
 import { fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
+import { fillSections } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const d = fraudData();
@@ -70,10 +72,7 @@ for (const [name, m] of [
   );
 }
 const mdPath = `${root}docs/robustness.md`;
-writeFileSync(
-  mdPath,
-  readFileSync(mdPath, 'utf8').replace(/<!-- hardening -->[\s\S]*?<!-- \/hardening -->/, `<!-- hardening -->\n${lines.join('\n')}\n<!-- /hardening -->`),
-);
+fillSections(mdPath, { hardening: lines.join('\n') });
 process.stdout.write(`${lines.join('\n')}\nwrote ${mdPath}\n`);
 await base.close();
 await hardened.close();

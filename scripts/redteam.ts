@@ -12,13 +12,15 @@
  *
  * `--quick` runs smaller numbers and records nothing.
  */
+
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { machine, median } from './bench/stats.js';
+import { fillSections } from './lib/generated.js';
 
 const quick = process.argv.includes('--quick');
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -260,7 +262,6 @@ if (!quick) {
     ...Object.entries(results.linger).map(([k, v]) => `| oversized body | what Python urllib (writes all, then reads) sees, ${k} over a 64 KiB limit | ${v} |`),
   ].join('\n');
   const mdPath = `${docs}security.md`;
-  const md = readFileSync(mdPath, 'utf8').replace(/<!-- redteam -->[\s\S]*?<!-- \/redteam -->/, `<!-- redteam -->\n${table}\n<!-- /redteam -->`);
-  writeFileSync(mdPath, md);
+  fillSections(mdPath, { redteam: table });
   out(`recorded in ${mdPath}`);
 }

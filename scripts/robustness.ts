@@ -5,12 +5,14 @@
  * markers, and the full reports to docs/reports/. `--quick` (small budgets, the test suite's
  * version) writes to --out only. Prints its run time, recorded in docs/robustness.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AttackRun, baselineOf, changeAgainst, describeRun, headline, type Report, toHtml, toMarkdown } from '@bulwark/attack-lab';
+import { type AttackRun, baselineOf, changeAgainst, describeRun, headline, type Report } from '@bulwark/attack-lab';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
+import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -64,10 +66,7 @@ const report: Report = {
   utility,
   gates: [],
 };
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'robustness.json'), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(out, 'robustness.md'), toMarkdown(report));
-writeFileSync(join(out, 'robustness.html'), toHtml(report));
+writeReport(out, 'robustness', report);
 
 // The summary table: one row per attack, one column per policy: value (95% interval), † when the
 // change against unguarded is real at 95%; "–" not run; "n/m" not measured.
@@ -98,11 +97,7 @@ for (const m of [...new Set(utility.map((u) => u.model))]) {
 const table = lines.join('\n');
 const runtime = `\`pnpm robustness\` took ${minutes.toFixed(1)} min on ${process.platform === 'linux' ? 'the 2-core CI machine' : 'this machine'} (${new Date().toISOString().slice(0, 10)}).`;
 if (!quick) {
-  const mdPath = join(root, 'docs/robustness.md');
-  const md = readFileSync(mdPath, 'utf8')
-    .replace(/<!-- robustness -->[\s\S]*?<!-- \/robustness -->/, `<!-- robustness -->\n${table}\n<!-- /robustness -->`)
-    .replace(/<!-- runtime -->[\s\S]*?<!-- \/runtime -->/, `<!-- runtime -->\n${runtime}\n<!-- /runtime -->`);
-  writeFileSync(mdPath, md);
+  fillSections(join(root, 'docs/robustness.md'), { robustness: table, runtime });
 }
 writeFileSync(join(out, 'robustness-table.md'), `${table}\n`);
 process.stdout.write(`${table}\n\n${runtime}\nwrote ${out}/robustness.{json,md,html}${quick ? '' : ' and docs/robustness.md'}\n`);
