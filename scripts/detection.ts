@@ -10,23 +10,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type AttackRun,
-  baselineOf,
-  changeAgainst,
-  createTarget,
-  describeRun,
-  evasionAttack,
-  functionTransport,
-  headline,
-  type Report,
-  rate,
-} from '@bulwark/attack-lab';
+import { type AttackRun, baselineOf, changeAgainst, describeRun, headline, type Report, rate } from '@bulwark/attack-lab';
 import { createBulwark, extractionDetection, MemoryStore, nearDuplicates, ood, squeezingScores, squeezingThreshold } from '@bulwark/core';
 import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
+import { naiveAdversarialDigits } from '../test/helpers/adversarial-digits.js';
 import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -212,21 +202,7 @@ const squeezeLines: string[] = [];
   const m = await loadOnnxClassifier(modelPath('digits'));
   const infer = (rows: number[][]) => m.predict(rows);
   const test = digitsData().test.x as number[][];
-  const adversarial: number[][] = [];
-  for (const method of ['score', 'hopskipjump'] as const) {
-    const r = await evasionAttack(createTarget('open', functionTransport(infer as never), {}), {
-      samples: test.slice(225, quick ? 255 : 345),
-      method,
-      norm: 'linf',
-      epsilon: 0.25,
-      featureScale: new Array(64).fill(16),
-      bounds: new Array(64).fill([0, 16]),
-      startPool: test.slice(0, 225),
-      seed: 1,
-      maxQueriesPerSample: method === 'score' ? 200 : 1000,
-    });
-    adversarial.push(...r.examples.map((e) => [...e.adversarial]));
-  }
+  const adversarial = await naiveAdversarialDigits(infer, test.slice(225, quick ? 255 : 345), test.slice(0, 225));
   squeezeLines.push(
     '| squeezer | threshold (5%, 225 calibration images) | clean images flagged (95% interval) | adversarial examples caught (95% interval) |',
     '|---|---:|---|---|',

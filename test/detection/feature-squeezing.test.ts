@@ -3,11 +3,11 @@
  * the held-out images (5%: all 225 images can promise), false positives on the other half, and the
  * share of naive adversarial examples (score-based and HopSkipJump on the unguarded model) caught.
  */
-import { createTarget, evasionAttack, functionTransport } from '@bulwark/attack-lab';
 import { createBulwark, featureSqueezing, isBulwarkError, isConfigError, squeezingScores, squeezingThreshold } from '@bulwark/core';
 import { digitsData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { expect, it } from 'vitest';
+import { naiveAdversarialDigits } from '../helpers/adversarial-digits.js';
 
 it('calibrated on held-out images, flags few clean digits and most naive adversarial ones; refuses them as anomalous_input', async () => {
   const m = await loadOnnxClassifier(modelPath('digits'));
@@ -20,21 +20,7 @@ it('calibrated on held-out images, flags few clean digits and most naive adversa
   const cleanScores = await squeezingScores(clean, await infer(clean), infer, options);
   const fpr = cleanScores.filter((v) => v > threshold).length / clean.length;
   expect(fpr).toBeLessThanOrEqual(0.1);
-  const adversarial: number[][] = [];
-  for (const method of ['score', 'hopskipjump'] as const) {
-    const r = await evasionAttack(createTarget('open', functionTransport(infer as never), {}), {
-      samples: test.slice(225, 255),
-      method,
-      norm: 'linf',
-      epsilon: 0.25,
-      featureScale: new Array(64).fill(16),
-      bounds: new Array(64).fill([0, 16]),
-      startPool: test.slice(0, 225),
-      seed: 1,
-      maxQueriesPerSample: method === 'score' ? 200 : 1000,
-    });
-    adversarial.push(...r.examples.map((e) => [...e.adversarial]));
-  }
+  const adversarial = await naiveAdversarialDigits(infer, test.slice(225, 255), test.slice(0, 225));
   expect(adversarial.length).toBeGreaterThanOrEqual(40);
   const advScores = await squeezingScores(adversarial, await infer(adversarial), infer, options);
   const caught = advScores.filter((v) => v > threshold).length;

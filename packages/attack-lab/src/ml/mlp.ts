@@ -245,10 +245,7 @@ function init(n: number, scale: number, rng: Rng): Float64Array {
   return a;
 }
 
-export function argmax(v: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if ((v[i] as number) > (v[best] as number)) best = i;
-  return best;
-}
+// Index of the largest value, ties to the lowest: the same argmax the privacy guards use.
+export { argmax } from '@bulwark/core';
 
 export const oneHot = (label: number, k: number): number[] => Array.from({ length: k }, (_, i) => (i === label ? 1 : 0));

@@ -138,8 +138,9 @@ export function releaseScores(
   const k = scores.length;
   const noisy = new Array<number>(k);
   if (binary) {
-    noisy[1] = (toGrid(scores[1] as number, bits) + (noise[0] as number)) / g;
-    noisy[0] = (g - toGrid(scores[1] as number, bits) - (noise[0] as number)) / g; // 1 - p on the grid
+    const p = toGrid(scores[1] as number, bits) + (noise[0] as number);
+    noisy[1] = p / g;
+    noisy[0] = (g - p) / g; // 1 − p, on the grid too
   } else for (let i = 0; i < k; i++) noisy[i] = (toGrid(scores[i] as number, bits) + (noise[i] as number)) / g;
   const label = postProcess(noisy, trueLabel, post);
   return { label, scores: noisy };
