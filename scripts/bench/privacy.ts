@@ -16,6 +16,7 @@ import {
   NoisePool,
   type Prediction,
   quantiseRow,
+  releaseNoisyMax,
   releaseScores,
   reverseSigmoidScores,
   sampleNoise,
@@ -59,9 +60,24 @@ export async function benchPrivacy(quick = false): Promise<PrivacyBench> {
       pool.take(n, noise);
       return releaseScores(scores, k - 1, noise, k === 2, post);
     };
+    const gaussianPool = new NoisePool(gaussianScale(0.5, k === 2 ? 1 : Math.SQRT2, n), 1 << 22, cryptoRandom);
+    variants[`${k} classes: fresh pool read (gaussian ρ=0.5)`] = () => {
+      if (gaussianPool.available < n) gaussianPool.refillNow(1 << 16); // untimed in a server, as above
+      gaussianPool.take(n, noise);
+      return releaseScores(scores, k - 1, noise, k === 2, post);
+    };
+    const maxNoise = new Float64Array(k);
+    const rnm = new ConsistentNoise(laplaceScale(0.5, 1, 1), { random: cryptoRandom });
+    let m = 0;
+    variants[`${k} classes: consistent noisy-max ε=1`] = () => {
+      row[0] = m++ % 1000;
+      rnm.noiseFor('caller-hash-0123456789', quantiseRow(row, 12, cells), k, maxNoise);
+      return releaseNoisyMax(scores, maxNoise);
+    };
     variants[`${k} classes: reverse sigmoid`] = () => reverseSigmoidScores(scores, k - 1, 1, 1);
     Object.assign(rowNs, await measureInterleaved(variants, rounds, calls, 2000));
     pool.close();
+    gaussianPool.close();
   }
   const bits = new Bits(cryptoRandom);
   const samplerNs = await measureInterleaved(
