@@ -53,8 +53,10 @@ export { type ExtractionDetectionOptions, extractionDetection } from './guards/e
 export { type FeatureSqueezingOptions, featureSqueezing } from './guards/feature-squeezing/index.js';
 export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
+export { capVector, type MinimiseOutputOptions, minimiseOutput } from './guards/minimise-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';
 export { type OodOptions, ood } from './guards/ood/index.js';
+export { type RedactOptions, redact, reportAttributes } from './guards/redact/index.js';
 export { type ReverseSigmoidOptions, reverseSigmoid } from './guards/reverse-sigmoid/index.js';
 export { type RiskResponseOptions, riskResponse } from './guards/risk-response/index.js';
 export { type ValidateInputOptions, validateInput } from './guards/validate-input/index.js';
@@ -119,8 +121,31 @@ export {
   RowScorer,
   type ScoreName,
 } from './profile/index.js';
+export {
+  BUILTIN_DETECTOR_IDS,
+  buildRedactor,
+  builtinDetectors,
+  type CompiledPattern,
+  compilePattern,
+  createRedactor,
+  type Detector,
+  type DetectorKind,
+  isSecretKey,
+  type Masking,
+  type MaskStrategy,
+  normalise,
+  PathError,
+  PatternError,
+  type RedactionOptions,
+  type RedactionReport,
+  type Redactor,
+  type RedactorConfig,
+  redactionSchema,
+  redactString,
+} from './redaction/index.js';
+export { scrubAttributes, scrubText } from './redaction/scrub.js';
 export { type Clock, systemClock } from './runtime/clock.js';
-export { type LogFields, type Logger, processLogger } from './runtime/logger.js';
+export { type LogFields, type Logger, processLogger, scrubbingLogger } from './runtime/logger.js';
 export { cryptoRandom, type RandomSource, randomBelow, randomUint32, randomUnit } from './runtime/random.js';
 export { createSignalKey, riskKey, type SignalKey, type SignalWrite } from './signals.js';
 export {

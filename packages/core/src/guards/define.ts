@@ -11,7 +11,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
 import { deepFreeze, joinPath, parseOptions, type Schema, s } from '../policy/schema.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
-import { type Logger, processLogger } from '../runtime/logger.js';
+import { type Logger, processLogger, scrubbingLogger } from '../runtime/logger.js';
 import { cryptoRandom, type RandomSource } from '../runtime/random.js';
 import { MemoryStore } from '../stores/memory.js';
 import type { AnyGuard, Guard, GuardMode, ModelDescriptor, Prediction } from '../types.js';
@@ -131,7 +131,7 @@ export function defaultFactoryContext(partial: Partial<GuardFactoryContext> = {}
     model: partial.model,
     stores: partial.stores ?? { memory: new MemoryStore() },
     baseDir: partial.baseDir ?? process.cwd(),
-    logger: partial.logger ?? processLogger,
+    logger: partial.logger === undefined ? processLogger : scrubbingLogger(partial.logger),
     random: partial.random ?? cryptoRandom,
     clock: partial.clock ?? systemClock,
     tiers: partial.tiers,

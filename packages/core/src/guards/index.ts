@@ -9,8 +9,10 @@ import { dpNoise } from './dp-noise/index.js';
 import { extractionDetection } from './extraction-detection/index.js';
 import { featureSqueezing } from './feature-squeezing/index.js';
 import { maskOutput } from './mask-output/index.js';
+import { minimiseOutput } from './minimise-output/index.js';
 import { nearDuplicates } from './near-duplicates/index.js';
 import { ood } from './ood/index.js';
+import { redact } from './redact/index.js';
 import { reverseSigmoid } from './reverse-sigmoid/index.js';
 import { riskResponse } from './risk-response/index.js';
 import { validateInput } from './validate-input/index.js';
@@ -27,4 +29,6 @@ export const builtinGuards: readonly GuardDefinition[] = Object.freeze([
   canaries as GuardDefinition,
   dpNoise as GuardDefinition,
   reverseSigmoid as GuardDefinition,
+  redact as GuardDefinition,
+  minimiseOutput as GuardDefinition,
 ]);

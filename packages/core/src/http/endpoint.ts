@@ -11,6 +11,7 @@ import type { GuardedFunction } from '../bulwark.js';
 import { BulwarkError, ConfigError, isBulwarkError } from '../errors.js';
 import { addressKey } from '../principal/ip.js';
 import type { Principal } from '../principal/principal.js';
+import { scrubText } from '../redaction/scrub.js';
 import type { Prediction } from '../types.js';
 import { PERIOD_MS, type PeriodName } from '../util/periods.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
@@ -64,9 +65,14 @@ export interface PredictEndpoint {
   handle(req: EndpointRequest): Promise<EndpointResponse>;
 }
 
-/** At most `max` characters, printable ASCII only: what an error body may reflect of a request. */
+/**
+ * At most `max` characters, printable ASCII only, personal data and secrets masked: what an error
+ * body may reflect of a request.
+ */
 export function clip(text: string, max: number): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/[<>]/g, '?');
+  const clean = scrubText(text)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/[<>]/g, '?');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 

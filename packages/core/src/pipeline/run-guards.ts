@@ -4,6 +4,7 @@
  * promise (a guard then costs a function call); asynchronous ones get the guard's timeout.
  */
 import { BulwarkError } from '../errors.js';
+import { scrubAttributes, scrubText } from '../redaction/scrub.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Instrumentation, SpanRef } from '../telemetry/instrumentation.js';
 import type { Decision, DecisionInfo, GuardVerdict, ModelDescriptor } from '../types.js';
@@ -64,22 +65,24 @@ export function createGuardRunner(
         guard: e.name,
         phase,
         action: verdict.action,
-        code: verdict.code,
-        message: verdict.message,
+        // What a guard writes may quote what it saw: scrubbed once, here, upstream of spans,
+        // metrics, decision logs and error bodies.
+        code: scrubText(verdict.code),
+        message: scrubText(verdict.message),
         enforced,
-        attributes: verdict.attributes,
+        attributes: verdict.attributes === undefined ? undefined : scrubAttributes(verdict.attributes),
         signals: verdict.signals,
       },
       ms,
     );
     if (!enforce) return;
     if (verdict.action === 'deny') {
-      throw new BulwarkError(verdict.code, verdict.message, {
+      throw new BulwarkError(scrubText(verdict.code), scrubText(verdict.message), {
         guard: e.name,
         status: verdict.status,
         retryAfterSeconds: verdict.retryAfterSeconds,
         headers: verdict.headers,
-        path: verdict.path,
+        path: verdict.path === undefined ? undefined : scrubText(verdict.path),
       });
     }
     if (verdict.action === 'modify') {

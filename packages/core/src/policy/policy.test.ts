@@ -52,7 +52,7 @@ describe('policy files', () => {
       'limits.maxBody: is not a known key (known: maxBodyBytes, maxDepth, maxRows, maxElements, refusedRequests) (received 5) [unknown_key]',
       'limits.maxRows: must be an integer >= 1 (received 0) [invalid_value]',
       'guards[0].with.k: must be an integer >= 1 (received 0) [invalid_value]',
-      'guards[1].use: must name a known guard (mask-output, budget, validate-input, ood, near-duplicates, extraction-detection, risk-response, feature-squeezing, canaries, dp-noise, reverse-sigmoid) (received "nope") [unknown_guard]',
+      'guards[1].use: must name a known guard (mask-output, budget, validate-input, ood, near-duplicates, extraction-detection, risk-response, feature-squeezing, canaries, dp-noise, reverse-sigmoid, redact, minimise-output) (received "nope") [unknown_guard]',
       'guards[2].with.tiers.default: is required (received undefined) [missing_key]',
     ]);
   });

@@ -1,0 +1,38 @@
+/**
+ * US Social Security numbers as written: AAA-GG-SSSS (or with spaces), with the numbers the SSA
+ * never issues excluded (area 000, 666, 900-999; group 00; serial 0000). A bare run of nine digits
+ * is not read as an SSN: it is indistinguishable from any other nine-digit number. Mark fields
+ * that hold bare SSNs with a path rule instead (docs/redaction.md).
+ */
+import { at, isAlnum, isDigit, readChain } from './chars.js';
+import type { Detector } from './types.js';
+
+const isSsnSep = (c: number) => c === 45 || c === 32;
+/** The next digit, found by the engine's own scan (a single class: linear). */
+const NEXT_DIGIT = /[0-9]/g;
+
+export const ssn: Detector = {
+  id: 'ssn',
+  kind: 'pii',
+  description: 'US social security numbers written AAA-GG-SSSS (or with spaces), unissued ranges excluded',
+  scan(text, found) {
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      NEXT_DIGIT.lastIndex = i;
+      if (!NEXT_DIGIT.test(text)) return;
+      i = NEXT_DIGIT.lastIndex - 1;
+      const chain = readChain(text, i, isSsnSep, 1, 4);
+      const end = chain.ends[chain.ends.length - 1] as number;
+      const prev = at(text, i - 1);
+      const next = at(text, end);
+      const glued = isAlnum(prev) || prev === 46 || prev === 45 || prev === 95 || isAlnum(next) || next === 95 || (next === 45 && isDigit(at(text, end + 1)));
+      if (!glued && chain.starts.length === 3 && chain.seps[0] === chain.seps[1]) {
+        const part = (k: number) => text.slice(chain.starts[k] as number, chain.ends[k] as number);
+        const [a, g, s] = [part(0), part(1), part(2)];
+        if (a.length === 3 && g.length === 2 && s.length === 4 && a !== '000' && a !== '666' && a[0] !== '9' && g !== '00' && s !== '0000') found(i, end);
+      }
+      i = end;
+    }
+  },
+};
