@@ -7,6 +7,7 @@
  * versions, ISBNs, amounts, digests, identifiers). Generated from a seed, so every run judges the
  * same items; `size` scales it.
  */
+import { builtinDetectors, locateMatches } from '@bulwark/core';
 
 export interface Positive {
   readonly detector: string;
@@ -437,3 +438,81 @@ export function negatives(perKind = 40, seed = 11): Negative[] {
 }
 
 export const DETECTOR_IDS = Object.keys(generators);
+
+/** What one detector scored on the corpus. */
+export interface DetectorScore {
+  readonly detector: string;
+  readonly positives: number;
+  readonly detected: number;
+  /** Planted values found (a match covering the whole value) ÷ positives. */
+  readonly recall: number;
+  /** Recall per Unicode variant. */
+  readonly byVariant: Readonly<Record<string, { readonly n: number; readonly detected: number }>>;
+  readonly negatives: number;
+  /** Negative items in which the detector matched anything. */
+  readonly falsePositives: number;
+  /** Matches on positives plus false positives: detected ÷ (detected + false positives). */
+  readonly precision: number;
+  readonly falsePositiveExamples: readonly string[];
+}
+
+export interface CorpusScore {
+  readonly detectors: readonly DetectorScore[];
+  /** With every built-in detector on: planted values whose characters survived redaction in part. */
+  readonly fullSetLeaks: number;
+  /** Positives whose covering match came from another detector than the expected one. */
+  readonly misattributed: number;
+  readonly positives: number;
+  readonly negatives: number;
+}
+
+/**
+ * Scores every built-in detector on the corpus, alone (recall and precision), then the full set
+ * together (no planted value may survive: a value counts as leaked when any of its letters or
+ * digits is still in the output at its place).
+ */
+export function scoreCorpus(perVariant = 40, perKind = 40): CorpusScore {
+  const pos = positives(perVariant);
+  const neg = negatives(perKind);
+  const locate = locateMatches;
+  const scores: DetectorScore[] = [];
+  for (const d of builtinDetectors) {
+    const mine = pos.filter((p) => p.detector === d.id);
+    let detected = 0;
+    const byVariant: Record<string, { n: number; detected: number }> = {};
+    for (const p of mine) {
+      const hit = locate(p.text, [d]).some((m) => m.from <= p.start && m.to >= p.end);
+      if (hit) detected++;
+      const v = (byVariant[p.variant] ??= { n: 0, detected: 0 });
+      v.n++;
+      if (hit) v.detected++;
+    }
+    let falsePositives = 0;
+    const examples: string[] = [];
+    for (const x of neg) {
+      if (locate(x.text, [d]).length === 0) continue;
+      falsePositives++;
+      if (examples.length < 5) examples.push(`${x.kind}: ${x.text}`);
+    }
+    scores.push({
+      detector: d.id,
+      positives: mine.length,
+      detected,
+      recall: mine.length === 0 ? Number.NaN : detected / mine.length,
+      byVariant,
+      negatives: neg.length,
+      falsePositives,
+      precision: detected + falsePositives === 0 ? Number.NaN : detected / (detected + falsePositives),
+      falsePositiveExamples: examples,
+    });
+  }
+  let fullSetLeaks = 0;
+  let misattributed = 0;
+  for (const p of pos) {
+    const found = locate(p.text, builtinDetectors);
+    const cover = found.find((m) => m.from <= p.start && m.to >= p.end);
+    if (cover === undefined) fullSetLeaks++;
+    else if (cover.detector.id !== p.detector) misattributed++;
+  }
+  return { detectors: scores, fullSetLeaks, misattributed, positives: pos.length, negatives: neg.length };
+}

@@ -131,6 +131,8 @@ export {
   type Detector,
   type DetectorKind,
   isSecretKey,
+  type Located,
+  locateMatches,
   type Masking,
   type MaskStrategy,
   normalise,
