@@ -483,7 +483,8 @@ export function scoreCorpus(perVariant = 40, perKind = 40): CorpusScore {
     for (const p of mine) {
       const hit = locate(p.text, [d]).some((m) => m.from <= p.start && m.to >= p.end);
       if (hit) detected++;
-      const v = (byVariant[p.variant] ??= { n: 0, detected: 0 });
+      const v = byVariant[p.variant] ?? { n: 0, detected: 0 };
+      byVariant[p.variant] = v;
       v.n++;
       if (hit) v.detected++;
     }
