@@ -10,11 +10,12 @@ import { attack } from './commands/attack.js';
 import { hashKey } from './commands/hash-key.js';
 import { keygen, sign, verify } from './commands/keys.js';
 import { profile } from './commands/profile.js';
+import { redact } from './commands/redact.js';
 import { scan } from './commands/scan.js';
 import { serve } from './commands/serve.js';
 import { version } from './version.js';
 
-const COMMANDS: readonly Command[] = [serve, attack, profile, scan, sign, verify, keygen, hashKey] as unknown as Command[];
+const COMMANDS: readonly Command[] = [serve, attack, profile, scan, sign, verify, keygen, hashKey, redact] as unknown as Command[];
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
