@@ -9,6 +9,9 @@
  *              and no checks at all: what is left between it and `guarded` is Bulwark's own work.
  *   privacy    policies/privacy.yaml: dp-noise (ε = 1, consistent noise, label kept) with its ledger
  *              on the memory store (budgets far above the load).
+ *   redaction  policies/redaction.yaml: minimise-output (label, scores) and redact (every detector).
+ *   cases      the fraud example's case-history plugin (customer records on every answer), no redaction;
+ *   cases-redacted  examples/fraud-express/cases-policy.yaml: the same records, redacted.
  *   detectors  the recommended policy's guards (risk-response, budget far above the load,
  *              validate-input, ood, near-duplicates, mask-output) with every detector set to flag:
  *              the load repeats one row, which near-duplicates would otherwise refuse; a flag costs
@@ -29,7 +32,22 @@ const [framework = 'hono', variant = 'guarded'] = process.argv.slice(2);
 
 const profile = fileURLToPath(new URL('../../policies/profiles/fraud.json', import.meta.url));
 
-if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-') || variant === 'detectors' || variant === 'privacy') {
+const REDACTION_VARIANTS: Record<string, string> = {
+  redaction: fileURLToPath(new URL('../../policies/redaction.yaml', import.meta.url)),
+  cases: fileURLToPath(new URL('./cases-unredacted.yaml', import.meta.url)),
+  'cases-redacted': fileURLToPath(new URL('../../examples/fraud-express/cases-policy.yaml', import.meta.url)),
+};
+
+if (REDACTION_VARIANTS[variant] !== undefined) {
+  const s = await startServer({
+    model: modelPath('fraud'),
+    policy: REDACTION_VARIANTS[variant],
+    port: 0,
+    framework: framework as 'hono' | 'express',
+    principalSecret: 'bench-secret-0123456789',
+  });
+  process.stdout.write(`${s.url}\n`);
+} else if (variant === 'guarded' || variant === 'guarded-otel' || variant.startsWith('budget-') || variant === 'detectors' || variant === 'privacy') {
   // budget-memory / budget-redis: limits far above the load, so every request is charged and admitted.
   const tiers = { default: { rate: { limit: 1_000_000_000, per: 'second' }, quotas: [{ limit: 1e15, per: 'day' }], concurrency: 1000 } };
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -67,10 +67,28 @@ const readings = new Map<number, string>();
 const MAX_CACHED_READINGS = 8192;
 
 /**
+ * Per code unit of the basic plane: 0 not yet seen, 1 reads as itself (copied with its run: most
+ * letters of most scripts), 2 has another reading. Learnt on first sight; 64 KiB.
+ */
+const KIND = new Uint8Array(65536);
+for (let c = 0x20; c <= 0x7e; c++) KIND[c] = 1;
+KIND[0x09] = 1;
+KIND[0x0a] = 1;
+KIND[0x0d] = 1;
+
+function readingOfUnit(cp: number): string {
+  const cached = readings.get(cp);
+  if (cached !== undefined) return cached;
+  const reading = cp < 0x20 ? ' ' : readingOf(cp, String.fromCodePoint(cp));
+  if (readings.size < MAX_CACHED_READINGS) readings.set(cp, reading);
+  return reading;
+}
+
+/**
  * Normalised text and the way back: a list of segments, each either a run of characters copied
  * as they were (one to one) or the reading of one original character. Kept as segments rather
- * than a map per code unit, so that normalising a long text that is mostly ASCII costs a copy and
- * a few entries, not two integers per character.
+ * than a map per code unit, so that normalising a long text costs a copy and a few entries, not
+ * two integers per character.
  */
 export interface NormalisedText {
   readonly text: string;
@@ -80,18 +98,18 @@ export interface NormalisedText {
   readonly segFrom: Int32Array | undefined;
   /** Original end of a reading segment; -1 for a copied run. */
   readonly segTo: Int32Array | undefined;
-  /** True when format characters (zero-width and the like) were met: see `normalise`'s `formatAs`. */
-  readonly hadFormat: boolean;
+  /** Original positions of the format characters (zero-width and the like) met, in order: see `normalise`'s `formatAs`. */
+  readonly formatAt: readonly number[];
 }
 
 /** Anything but printable ASCII, tab and newlines. A single character class: the engine's own scan, linear and fast. */
-const SPECIAL = /[^\x20-\x7e\t\n\r]/;
-const NEXT_SPECIAL = /[^\x20-\x7e\t\n\r]/g;
+const SPECIAL = /[^\x20-\x7e\t\n\r]/g;
+const NONE: readonly number[] = Object.freeze([]);
 
 /**
  * Normalises `s` for matching. A format character (zero-width space, joiner, soft hyphen) is
  * dropped (`formatAs: ''`: "41\u200b11" is one number) or read as a space (`' '`: "4111\u200b1111"
- * is two groups); the scanner tries both when the text holds one, so neither reading hides a value.
+ * is two groups); the scanner tries both around each one, so neither reading hides a value.
  *
  * @example
  * ```ts
@@ -99,8 +117,9 @@ const NEXT_SPECIAL = /[^\x20-\x7e\t\n\r]/g;
  * ```
  */
 export function normalise(s: string, formatAs: '' | ' ' = ''): NormalisedText {
-  if (!SPECIAL.test(s)) return { text: s, segStart: undefined, segFrom: undefined, segTo: undefined, hadFormat: false };
-  let hadFormat = false;
+  SPECIAL.lastIndex = 0;
+  if (!SPECIAL.test(s)) return { text: s, segStart: undefined, segFrom: undefined, segTo: undefined, formatAt: NONE };
+  const formatAt: number[] = [];
   const parts: string[] = [];
   let segStart = new Int32Array(64);
   let segFrom = new Int32Array(64);
@@ -123,39 +142,52 @@ export function normalise(s: string, formatAs: '' | ' ' = ''): NormalisedText {
     segTo[segs++] = to;
     n += length;
   };
-  let i = 0;
-  while (i < s.length) {
-    const runStart = i;
-    NEXT_SPECIAL.lastIndex = i;
-    i = NEXT_SPECIAL.test(s) ? NEXT_SPECIAL.lastIndex - 1 : s.length;
+  let i = SPECIAL.lastIndex - 1; // the first character that is not plain ASCII
+  let runStart = 0;
+  const len = s.length;
+  while (i < len) {
+    // Extend the copied run over everything that reads as itself.
+    let c = s.charCodeAt(i);
+    let kind = KIND[c] as number;
+    while (kind === 1) {
+      if (++i >= len) break;
+      c = s.charCodeAt(i);
+      kind = KIND[c] as number;
+    }
+    if (i >= len) break;
+    const astral = c >= 0xd800 && c <= 0xdbff && i + 1 < len;
+    const cp = astral ? (s.codePointAt(i) as number) : c;
+    const width = astral && cp > 0xffff ? 2 : 1;
+    const reading = readingOfUnit(cp);
+    if (kind === 0 && (c < 0xd800 || c > 0xdfff)) {
+      // Learnt once per code unit; surrogates are never learnt (a pair reads differently from its halves).
+      KIND[c] = reading.length === 1 && reading.charCodeAt(0) === c ? 1 : 2;
+      if (KIND[c] === 1) continue; // reads as itself: part of the run after all
+    } else if (width === 2 && reading === String.fromCodePoint(cp)) {
+      i += 2;
+      continue;
+    }
     if (i > runStart) {
       push(runStart, -1, i - runStart);
       parts.push(s.slice(runStart, i));
-      if (i >= s.length) break;
     }
-    const cp = s.codePointAt(i) as number;
-    const width = cp > 0xffff ? 2 : 1;
-    let reading: string;
-    if (cp < 0x20) reading = ' ';
-    else {
-      const cached = readings.get(cp);
-      if (cached !== undefined) reading = cached;
-      else {
-        reading = readingOf(cp, String.fromCodePoint(cp));
-        if (readings.size < MAX_CACHED_READINGS) readings.set(cp, reading);
-      }
+    let out = reading;
+    if (out.length === 0) {
+      formatAt.push(i);
+      out = formatAs;
     }
-    if (reading.length === 0) {
-      hadFormat = true;
-      reading = formatAs;
-    }
-    if (reading.length > 0) {
-      push(i, i + width, reading.length);
-      parts.push(reading);
+    if (out.length > 0) {
+      push(i, i + width, out.length);
+      parts.push(out);
     }
     i += width;
+    runStart = i;
   }
-  return { text: parts.join(''), segStart: segStart.subarray(0, segs), segFrom: segFrom.subarray(0, segs), segTo: segTo.subarray(0, segs), hadFormat };
+  if (len > runStart) {
+    push(runStart, -1, len - runStart);
+    parts.push(s.slice(runStart, len));
+  }
+  return { text: parts.join(''), segStart: segStart.subarray(0, segs), segFrom: segFrom.subarray(0, segs), segTo: segTo.subarray(0, segs), formatAt };
 }
 
 /** The segment holding normalised position `p`. */

@@ -9,14 +9,22 @@ export class PathError extends Error {
   override readonly name = 'PathError';
 }
 
+/**
+ * A set of rule positions, interned: the same set is the same node, with its transitions cached,
+ * so walking an output costs a map lookup per key (after the first answer of a shape).
+ */
+export interface PathNode {
+  /** Index of the first rule complete here, or -1. */
+  readonly accepted: number;
+  /** True when no rule can complete below this node. */
+  readonly dead: boolean;
+}
+
 export interface CompiledPaths {
   readonly size: number;
-  /** Rule positions at the root. */
-  readonly root: Int32Array;
-  /** Positions after stepping on `key` from `states` (a new array; the input is not changed). */
-  step(states: Int32Array, key: string): Int32Array;
-  /** Index of the first rule complete at `states`, or -1. */
-  accepted(states: Int32Array): number;
+  readonly root: PathNode;
+  /** The node after stepping on `key`. */
+  step(node: PathNode, key: string): PathNode;
 }
 
 const SEGMENT = /^(?:\*\*|\*|[^.[\]*]+)$/;
@@ -33,54 +41,82 @@ export function parsePath(path: string): string[] {
 }
 
 /**
- * Compiles paths. A state is `rule * 64 + position`; at most 64 segments per path.
+ * Compiles paths. A state is `rule * 64 + position` (at most 63 segments per path); a node is a
+ * closed set of states. Transitions are cached per node: for keys that some rule names at that
+ * node, one entry each; every other key takes the node's single wildcard transition. The cache is
+ * therefore bounded by the rules, whatever keys an output holds.
  */
 export function compilePaths(paths: readonly string[]): CompiledPaths {
   const rules = paths.map(parsePath);
   for (const r of rules) if (r.length >= 64) throw new PathError('a path may have at most 63 segments');
-  const enc = (rule: number, pos: number) => rule * 64 + pos;
-  // Positions past a `**` are reachable without consuming a key.
-  function close(states: number[]): Int32Array {
+  interface Node extends PathNode {
+    readonly states: Int32Array;
+    /** Keys some rule names literally at one of this node's positions. */
+    readonly literals: ReadonlySet<string>;
+    readonly next: Map<string, Node>;
+    other: Node | undefined;
+  }
+  const interned = new Map<string, Node>();
+  function node(states: number[]): Node {
+    // Positions past a `**` are reachable without consuming a key.
     const seen = new Set<number>();
-    const out: number[] = [];
     const stack = [...states];
     while (stack.length > 0) {
-      const s = stack.pop() as number;
-      if (seen.has(s)) continue;
-      seen.add(s);
-      out.push(s);
-      const rule = rules[Math.floor(s / 64)] as string[];
-      const pos = s % 64;
-      if (rule[pos] === '**') stack.push(s + 1);
+      const st = stack.pop() as number;
+      if (seen.has(st)) continue;
+      seen.add(st);
+      const rule = rules[Math.floor(st / 64)] as string[];
+      if (rule[st % 64] === '**') stack.push(st + 1);
     }
-    return Int32Array.from(out);
+    const closed = Int32Array.from([...seen].sort((a, b) => a - b));
+    const id = closed.join(',');
+    const known = interned.get(id);
+    if (known !== undefined) return known;
+    let accepted = -1;
+    const literals = new Set<string>();
+    let live = false;
+    for (const st of closed) {
+      const rule = rules[Math.floor(st / 64)] as string[];
+      const seg = rule[st % 64];
+      if (seg === undefined) {
+        if (accepted < 0 || Math.floor(st / 64) < accepted) accepted = Math.floor(st / 64);
+      } else {
+        live = true;
+        if (seg !== '*' && seg !== '**') literals.add(seg);
+      }
+    }
+    const made: Node = { states: closed, accepted, dead: !live, literals, next: new Map(), other: undefined };
+    interned.set(id, made);
+    return made;
   }
-  const root = close(rules.map((_, i) => enc(i, 0)));
+  function compute(from: Node, key: string | undefined): Node {
+    const next: number[] = [];
+    for (const st of from.states) {
+      const seg = (rules[Math.floor(st / 64)] as string[])[st % 64];
+      if (seg === undefined) continue;
+      if (seg === '**') next.push(st);
+      else if (seg === '*' || (key !== undefined && seg === key)) next.push(st + 1);
+    }
+    return node(next);
+  }
+  const root = node(rules.map((_, i) => i * 64));
   return {
     size: rules.length,
     root,
-    step(states, key) {
-      if (states.length === 0) return states;
-      const next: number[] = [];
-      for (const s of states) {
-        const rule = rules[Math.floor(s / 64)] as string[];
-        const pos = s % 64;
-        const seg = rule[pos];
-        if (seg === undefined) continue;
-        if (seg === '**') next.push(s);
-        else if (seg === '*' || seg === key) next.push(s + 1);
+    step(n, key) {
+      const from = n as Node;
+      if (from.dead) return from;
+      if (from.literals.has(key)) {
+        let to = from.next.get(key);
+        if (to === undefined) {
+          to = compute(from, key);
+          from.next.set(key, to);
+        }
+        return to;
       }
-      return next.length === 0 ? EMPTY : close(next);
-    },
-    accepted(states) {
-      let best = -1;
-      for (const s of states) {
-        const rule = Math.floor(s / 64);
-        if (s % 64 === (rules[rule] as string[]).length && (best < 0 || rule < best)) best = rule;
-      }
-      return best;
+      // Every key no rule names here goes the same way.
+      from.other ??= compute(from, undefined);
+      return from.other;
     },
   };
 }
-
-const EMPTY = new Int32Array(0);

@@ -128,7 +128,7 @@ describe('user patterns (linear-time engine)', () => {
 describe('paths', () => {
   it('matches keys, *, ** and [i]', () => {
     const p = compilePaths(['cases.*.email', '**.password', 'a[*].b']);
-    const walk = (...keys: string[]) => p.accepted(keys.reduce((s, k) => p.step(s, k), p.root));
+    const walk = (...keys: string[]) => keys.reduce((s, k) => p.step(s, k), p.root).accepted;
     expect(walk('cases', '3', 'email')).toBe(0);
     expect(walk('cases', 'email')).toBe(-1);
     expect(walk('password')).toBe(1);

@@ -12,7 +12,7 @@
  * `*` and matched keys masked, never values.
  */
 import type { Detector } from './detectors/types.js';
-import { type CompiledPaths, compilePaths } from './paths.js';
+import { type CompiledPaths, compilePaths, type PathNode } from './paths.js';
 import { type Masking, redactString, replacement, type StringRedaction } from './scan.js';
 
 export interface RedactorConfig {
@@ -46,7 +46,6 @@ export interface Redactor {
 
 export const MAX_PATHS = 32;
 const DROP = Symbol('drop');
-const EMPTY = new Int32Array(0);
 const SECRET_KEY_SUFFIXES = [
   'password',
   'passwd',
@@ -63,13 +62,23 @@ const SECRET_KEY_SUFFIXES = [
   'credentials',
 ];
 
+const secretKeyCache = new Map<string, boolean>();
+
 /** Keys that name credentials: `password`, `db_password`, `apiKey`, `X-Auth-Token`, `client_secret`. */
 export function isSecretKey(key: string): boolean {
   if (key.length > 64) return false;
+  const cached = secretKeyCache.get(key);
+  if (cached !== undefined) return cached;
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
-  for (const s of SECRET_KEY_SUFFIXES) if (k.endsWith(s)) return true;
-  return false;
+  let secret = false;
+  for (const s of SECRET_KEY_SUFFIXES) if (k.endsWith(s)) secret = true;
+  // Output keys repeat (they are a schema): remembered, a bounded number of them.
+  if (secretKeyCache.size < 4096) secretKeyCache.set(key, secret);
+  return secret;
 }
+
+/** Keys in which no detector found anything, remembered (bounded; nothing personal is kept: only clean keys). */
+const cleanKeys = new WeakMap<readonly unknown[], Set<string>>();
 
 /** Sets an own property, `__proto__` included (plain assignment would set the prototype). */
 function setKey(o: Record<string, unknown>, key: string, value: unknown): void {
@@ -122,21 +131,33 @@ export function createRedactor(config: RedactorConfig): Redactor {
       return replacement(detector, typeof v === 'string' ? v : (JSON.stringify(v) ?? ''), masking);
     };
 
-    function walk(v: unknown, allowS: Int32Array | undefined, denyS: Int32Array, skipS: Int32Array, path: string[], depth: number): unknown {
-      if (deny !== undefined && denyS.length > 0) {
-        const rule = deny.accepted(denyS);
-        if (rule >= 0) return whole(denyActions[rule] as Masking['defaultStrategy'], 'redacted', v, path);
+    const cleanForDetectors = (() => {
+      let set = cleanKeys.get(detectors);
+      if (set === undefined) {
+        set = new Set();
+        cleanKeys.set(detectors, set);
       }
-      // allowS undefined: everything here is allowed; an empty set: nothing below can be.
+      return set;
+    })();
+    const scanKey = (key: string) => {
+      if (detectors.length === 0 || cleanForDetectors.has(key)) return undefined;
+      const r = redactString(key, detectors, masking);
+      if (r.hits.length === 0 && cleanForDetectors.size < 4096 && key.length <= 128) cleanForDetectors.add(key);
+      return r.hits.length === 0 ? undefined : r;
+    };
+
+    // A node of `allow` (undefined: everything here is allowed), of `deny` and of `skip` (undefined: no rules).
+    function walk(v: unknown, allowS: PathNode | undefined, denyS: PathNode | undefined, skipS: PathNode | undefined, path: string[], depth: number): unknown {
+      if (denyS !== undefined && denyS.accepted >= 0) return whole(denyActions[denyS.accepted] as Masking['defaultStrategy'], 'redacted', v, path);
       let under = allowS;
-      if (allow !== undefined && under !== undefined) {
-        if (allow.accepted(under) >= 0) under = undefined;
-        else if (under.length === 0) {
+      if (under !== undefined) {
+        if (under.accepted >= 0) under = undefined;
+        else if (under.dead) {
           dropped++;
           return DROP;
         }
       }
-      const skipped = skip !== undefined && skipS.length > 0 && skip.accepted(skipS) >= 0;
+      const skipped = skipS !== undefined && skipS.accepted >= 0;
       if (typeof v === 'string') {
         if (under !== undefined) {
           dropped++;
@@ -166,14 +187,15 @@ export function createRedactor(config: RedactorConfig): Redactor {
       }
       if (isLeafObject(v)) return under !== undefined ? DROP : v;
       if (depth >= maxDepth) return whole('mask', 'redacted', '', path);
-      const step = (states: Int32Array | undefined, compiled: CompiledPaths | undefined, key: string) =>
-        compiled === undefined || states === undefined || states.length === 0 ? states : compiled.step(states, key);
+      const stepAllow = (key: string) => (under === undefined || allow === undefined ? undefined : allow.step(under, key));
+      const stepDeny = (key: string) => (denyS === undefined || deny === undefined ? undefined : deny.step(denyS, key));
+      const stepSkip = (key: string) => (skipS === undefined || skip === undefined ? undefined : skip.step(skipS, key));
       if (Array.isArray(v)) {
         let out: unknown[] | undefined;
         for (let i = 0; i < v.length; i++) {
           const key = String(i);
           path.push('*');
-          const r = walk(v[i], step(under, allow, key), step(denyS, deny, key) ?? EMPTY, step(skipS, skip, key) ?? EMPTY, path, depth + 1);
+          const r = walk(v[i], stepAllow(key), stepDeny(key), stepSkip(key), path, depth + 1);
           path.pop();
           if (r !== v[i] && out === undefined) out = v.slice(0, i);
           if (out !== undefined && r !== DROP) out.push(r);
@@ -187,13 +209,14 @@ export function createRedactor(config: RedactorConfig): Redactor {
         const key = keys[i] as string;
         const child = (v as Record<string, unknown>)[key];
         // Keys are data too (a map keyed by e-mail address): scanned, and masked in paths.
-        const keyScan = detectors.length === 0 ? undefined : redactString(key, detectors, masking);
+        const keyScan = scanKey(key);
         const shownKey = keyScan === undefined ? key : keyScan.text;
         path.push(shownKey);
+        const denyNext = stepDeny(key);
         let r: unknown;
-        if (secretKeys && isSecretKey(key) && under === undefined && !(deny !== undefined && deny.accepted(step(denyS, deny, key) ?? EMPTY) >= 0)) {
+        if (secretKeys && under === undefined && isSecretKey(key) && !(denyNext !== undefined && denyNext.accepted >= 0)) {
           r = child === undefined || child === null || child === '' ? child : whole('mask', 'secret-key', child, path);
-        } else r = walk(child, step(under, allow, key), step(denyS, deny, key) ?? EMPTY, step(skipS, skip, key) ?? EMPTY, path, depth + 1);
+        } else r = walk(child, stepAllow(key), denyNext, stepSkip(key), path, depth + 1);
         if (keyScan !== undefined) for (const d of keyScan.hits) count(d, path);
         path.pop();
         if ((r !== child || shownKey !== key) && out === undefined) {
@@ -206,7 +229,7 @@ export function createRedactor(config: RedactorConfig): Redactor {
       return under !== undefined && Object.keys(out).length === 0 ? DROP : out;
     }
 
-    const result = walk(value, allow?.root, deny?.root ?? EMPTY, skip?.root ?? EMPTY, [], 0);
+    const result = walk(value, allow?.root, deny?.root, skip?.root, [], 0);
     return { value: result === DROP ? null : result, report: { total, counts, dropped } };
   }
 

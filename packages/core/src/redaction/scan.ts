@@ -5,7 +5,7 @@
  * each match according to its detector's strategy.
  */
 import { createHmac } from 'node:crypto';
-import type { Detector } from './detectors/types.js';
+import type { Detector, Need } from './detectors/types.js';
 import { type NormalisedText, normalise, originalRange } from './normalize.js';
 
 /**
@@ -33,10 +33,41 @@ export interface Match {
   readonly end: number;
 }
 
+/** Texts up to this length are checked for what detectors need before any scan (longer ones: every detector scans). */
+const PREFILTER_MAX = 4096;
+
+/** Which needs (detectors/types.ts `Need`) `text` meets: one pass over it. */
+export function featuresOf(text: string): Set<Need> {
+  const f = new Set<Need>();
+  let token = 0;
+  let b64 = 0;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const isDigit = c >= 48 && c <= 57;
+    const isLetter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (isDigit) f.add('digit');
+    else if (c === 64) f.add('at');
+    else if (c === 58) f.add('colon');
+    dashes = c === 45 ? dashes + 1 : 0;
+    if (dashes === 5) f.add('dashes');
+    token = isDigit || isLetter || c === 95 || c === 45 ? token + 1 : 0;
+    if (token === 12) f.add('token12');
+    b64 = isDigit || isLetter || c === 95 || c === 45 || c === 43 || c === 47 || c === 61 ? b64 + 1 : 0;
+    if (b64 === 32) f.add('b64-32');
+  }
+  return f;
+}
+
 /** Matches of every detector in normalised `text`, overlaps resolved, in order. */
 export function findMatches(text: string, detectors: readonly Detector[]): Match[] {
   let all: Match[] = [];
-  for (const detector of detectors) detector.scan(text, (start, end) => all.push({ detector, start, end }));
+  // A short text (a name, an id, a message) is usually missing what most detectors need: skip them.
+  const features = text.length <= PREFILTER_MAX ? featuresOf(text) : undefined;
+  for (const detector of detectors) {
+    if (features !== undefined && detector.needs !== undefined && !features.has(detector.needs)) continue;
+    detector.scan(text, (start, end) => all.push({ detector, start, end }));
+  }
   if (all.length < 2) return all;
   const rank = new Map(detectors.map((d, i) => [d, i]));
   all = all.sort((a, b) => a.start - b.start || b.end - a.end || (rank.get(a.detector) as number) - (rank.get(b.detector) as number));
@@ -88,11 +119,34 @@ export function redactString(input: string, detectors: readonly Detector[], mask
  */
 export function locateMatches(input: string, detectors: readonly Detector[]): Located[] {
   const norm = normalise(input);
-  const found = located(norm, findMatches(norm.text, detectors));
-  if (!norm.hadFormat) return found;
-  // Zero-width characters either join a value or stand for its separators: read both ways.
-  const spaced = normalise(input, ' ');
-  return resolveOverlaps([...found, ...located(spaced, findMatches(spaced.text, detectors))], detectors);
+  const found = located(norm, findMatches(norm.text, detectors), 0);
+  if (norm.formatAt.length === 0) return found;
+  // Zero-width characters either join a value or stand for its separators: around each one, the
+  // text is read again with them as spaces (a window, not the whole text, so a stray zero-width
+  // space costs a window's scan).
+  for (const [from, to] of windowsAround(input, norm.formatAt)) {
+    const spaced = normalise(input.slice(from, to), ' ');
+    found.push(...located(spaced, findMatches(spaced.text, detectors), from));
+  }
+  return resolveOverlaps(found, detectors);
+}
+
+/** How far around a format character the second reading looks: longer than any grouped number, IBAN or address. */
+const WINDOW = 96;
+
+/** Merged windows around the positions, widened to whitespace so no value is cut at an edge that has room. */
+function windowsAround(input: string, positions: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const p of positions) {
+    let from = Math.max(0, p - WINDOW);
+    let to = Math.min(input.length, p + WINDOW + 1);
+    for (let k = 0; k < 32 && from > 0 && input.charCodeAt(from - 1) > 32; k++) from--;
+    for (let k = 0; k < 32 && to < input.length && input.charCodeAt(to) > 32; k++) to++;
+    const last = out[out.length - 1];
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
 }
 
 /** A match in the original text, with its normalised value. */
@@ -103,10 +157,10 @@ export interface Located {
   readonly value: string;
 }
 
-function located(norm: NormalisedText, matches: readonly Match[]): Located[] {
+function located(norm: NormalisedText, matches: readonly Match[], offset: number): Located[] {
   return matches.map((m) => {
     const [from, to] = originalRange(norm, m.start, m.end);
-    return { detector: m.detector, from, to, value: norm.text.slice(m.start, m.end) };
+    return { detector: m.detector, from: from + offset, to: to + offset, value: norm.text.slice(m.start, m.end) };
   });
 }
 

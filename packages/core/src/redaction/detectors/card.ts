@@ -6,7 +6,7 @@
  * timestamps, numbers that fail it); a number that passes it and has a card prefix is treated as a
  * card, whatever it was meant to be: for a card, missing one costs more than masking an id.
  */
-import { at, isAlnum, isDigit, luhn, readChain } from './chars.js';
+import { at, countChainDigits, isAlnum, isDigit, lastChain, luhn, readChain } from './chars.js';
 import type { Detector } from './types.js';
 
 /** Group layouts of printed card numbers. */
@@ -53,6 +53,7 @@ const NEXT_DIGIT = /[0-9]/g;
 export const card: Detector = {
   id: 'card',
   kind: 'pii',
+  needs: 'digit',
   description: 'payment card numbers (13-19 digits, bare or grouped, issuer prefix, Luhn-checked)',
   scan(text, found) {
     const n = text.length;
@@ -61,6 +62,11 @@ export const card: Detector = {
       NEXT_DIGIT.lastIndex = i;
       if (!NEXT_DIGIT.test(text)) return;
       i = NEXT_DIGIT.lastIndex - 1;
+      // Fewer than 13 digits in the whole chain: no card in it.
+      if (countChainDigits(text, i, isCardSep, 1) < 13) {
+        i = lastChain.end;
+        continue;
+      }
       const prev = at(text, i - 1);
       const chain = readChain(text, i, isCardSep, 1);
       const groups = chain.starts.length;

@@ -77,12 +77,14 @@ export interface DigitChain {
 /**
  * Reads the chain of digit groups starting at `start` (a digit): groups joined by at most
  * `maxSep` characters for which `isSep` holds, stopping before separators not followed by a
- * digit. Returns the chain and where it ends.
+ * digit. Returns the chain (valid until the next call).
  */
 export function readChain(text: string, start: number, isSep: (c: number) => boolean, maxSep: number, maxGroups = 64): DigitChain {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const seps: number[] = [];
+  // One chain object, reused: scans are synchronous and read a chain before asking for the next.
+  const { starts, ends, seps } = CHAIN;
+  starts.length = 0;
+  ends.length = 0;
+  seps.length = 0;
   let i = start;
   const n = text.length;
   for (;;) {
@@ -97,5 +99,36 @@ export function readChain(text: string, start: number, isSep: (c: number) => boo
     seps.push(j - i === 1 ? text.charCodeAt(i) : -2);
     i = j;
   }
-  return { starts, ends, seps };
+  return CHAIN;
 }
+
+/**
+ * The digits in the chain starting at `start`, counted without building it (most numbers in text
+ * are too short to be a card or a phone number, and are skipped on this count alone). The chain's
+ * end is left in `lastChain.end`.
+ */
+export function countChainDigits(text: string, start: number, isSep: (c: number) => boolean, maxSep: number): number {
+  const n = text.length;
+  let i = start;
+  let digits = 0;
+  for (;;) {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      digits++;
+      i++;
+    }
+    let j = i;
+    while (j < n && j - i < maxSep && isSep(text.charCodeAt(j))) j++;
+    if (j === i || j >= n) break;
+    const c = text.charCodeAt(j);
+    if (c < 48 || c > 57) break;
+    i = j;
+  }
+  lastChain.end = i;
+  return digits;
+}
+
+export const lastChain = { end: 0 };
+
+const CHAIN: { starts: number[]; ends: number[]; seps: number[] } = { starts: [], ends: [], seps: [] };

@@ -19,6 +19,7 @@ const isDomain = (c: number) => ((T[c] as number) & LOC) !== 0 && c !== 95 && c 
 export const email: Detector = {
   id: 'email',
   kind: 'pii',
+  needs: 'at',
   description: 'e-mail addresses (internationalised local parts and domains)',
   scan(text, found) {
     const n = text.length;

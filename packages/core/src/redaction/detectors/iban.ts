@@ -107,6 +107,7 @@ const upper = (c: number) => (c >= 97 && c <= 122 ? c - 32 : c);
 export const iban: Detector = {
   id: 'iban',
   kind: 'pii',
+  needs: 'digit',
   description: 'IBANs (country length and mod-97 checked), bare or grouped by four',
   scan(text, found) {
     const n = text.length;

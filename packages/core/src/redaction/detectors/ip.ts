@@ -17,6 +17,7 @@ const V6C = V6;
 export const ipv4: Detector = {
   id: 'ipv4',
   kind: 'pii',
+  needs: 'digit',
   description: 'IPv4 addresses (dotted quads, octets 0-255, not inside a longer dotted run)',
   scan(text, found) {
     const n = text.length;
@@ -52,6 +53,7 @@ const MAX_V6 = 45;
 export const ipv6: Detector = {
   id: 'ipv6',
   kind: 'pii',
+  needs: 'colon',
   description: 'IPv6 addresses, full or compressed, checked by node:net',
   scan(text, found) {
     let from = 0;

@@ -7,7 +7,7 @@
  * by `:`), an amount with thousands groups (12 345 678 901), an IPv4 address or an ISBN (groups of
  * one digit).
  */
-import { at, isAlnum, isDigit, readChain } from './chars.js';
+import { at, countChainDigits, isAlnum, isDigit, lastChain, readChain } from './chars.js';
 import type { Detector } from './types.js';
 
 /** Space, dash, dot, parentheses and slash join the groups of a printed number. */
@@ -18,6 +18,7 @@ const NEXT_START = /[0-9+(]/g;
 export const phone: Detector = {
   id: 'phone',
   kind: 'pii',
+  needs: 'digit',
   description: 'telephone numbers: international (+, 00) with 8-15 digits, national grouped formats with 10-11',
   scan(text, found) {
     const n = text.length;
@@ -37,6 +38,11 @@ export const phone: Detector = {
       }
       if (start < 0) {
         i++;
+        continue;
+      }
+      // Fewer than 8 digits in the whole chain: no phone number in it.
+      if (countChainDigits(text, digitsAt, isPhoneSep, 2) < 8) {
+        i = lastChain.end > i ? lastChain.end : i + 1;
         continue;
       }
       const prev = at(text, start - 1);

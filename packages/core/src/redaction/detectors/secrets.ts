@@ -13,6 +13,7 @@ const B64C = B64;
 export const privateKey: Detector = {
   id: 'private-key',
   kind: 'secret',
+  needs: 'dashes',
   description: 'PEM private-key blocks (RSA, EC, OpenSSH, PKCS#8, encrypted, PGP), to the END line or the end of the text',
   scan(text, found) {
     let from = 0;
@@ -41,6 +42,7 @@ const isB64Url = (c: number) => ((T[c] as number) & TOK) !== 0;
 export const jwt: Detector = {
   id: 'jwt',
   kind: 'secret',
+  needs: 'token12',
   description: 'JSON Web Tokens (header.payload.signature, header decoding to a JSON object with "alg")',
   scan(text, found) {
     const n = text.length;
@@ -122,6 +124,7 @@ const SHORTEST_KEY = Math.min(...PREFIXES.map((p) => p.prefix.length + p.min));
 export const apiKey: Detector = {
   id: 'api-key',
   kind: 'secret',
+  needs: 'token12',
   description: 'API keys and tokens with a provider prefix (AWS, GitHub, GitLab, Slack, Stripe, Google, OpenAI, Anthropic, npm, Hugging Face, PyPI, SendGrid)',
   scan(text, found) {
     const n = text.length;
@@ -251,6 +254,7 @@ const ENTROPY_BITS = 4.2;
 export const highEntropy: Detector = {
   id: 'high-entropy',
   kind: 'secret',
+  needs: 'b64-32',
   description: 'tokens of 32+ base64/base62 characters with upper case, lower case and digits and Shannon entropy ≥ 4.2 bits per character',
   scan(text, found) {
     const n = text.length;

@@ -14,6 +14,7 @@ const NEXT_DIGIT = /[0-9]/g;
 export const ssn: Detector = {
   id: 'ssn',
   kind: 'pii',
+  needs: 'digit',
   description: 'US social security numbers written AAA-GG-SSSS (or with spaces), unissued ranges excluded',
   scan(text, found) {
     const n = text.length;
@@ -22,6 +23,12 @@ export const ssn: Detector = {
       NEXT_DIGIT.lastIndex = i;
       if (!NEXT_DIGIT.test(text)) return;
       i = NEXT_DIGIT.lastIndex - 1;
+      // The shape first, without building the chain: three digits and a separator.
+      const c3 = text.charCodeAt(i + 3);
+      if (!(c3 === 45 || c3 === 32) || !isDigit(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2))) {
+        while (i < n && isDigit(text.charCodeAt(i))) i++;
+        continue;
+      }
       const chain = readChain(text, i, isSsnSep, 1, 4);
       const end = chain.ends[chain.ends.length - 1] as number;
       const prev = at(text, i - 1);
