@@ -63,7 +63,7 @@ export const card: Detector = {
       if (!NEXT_DIGIT.test(text)) return;
       i = NEXT_DIGIT.lastIndex - 1;
       // Fewer than 13 digits in the whole chain: no card in it.
-      if (countChainDigits(text, i, isCardSep, 1) < 13) {
+      if (countChainDigits(text, i, isCardSep, 1, 13) < 13) {
         i = lastChain.end;
         continue;
       }

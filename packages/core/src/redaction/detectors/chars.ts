@@ -103,11 +103,11 @@ export function readChain(text: string, start: number, isSep: (c: number) => boo
 }
 
 /**
- * The digits in the chain starting at `start`, counted without building it (most numbers in text
- * are too short to be a card or a phone number, and are skipped on this count alone). The chain's
- * end is left in `lastChain.end`.
+ * The digits in the chain starting at `start`, counted without building it, up to `enough` (most
+ * numbers in text are too short to be a card or a phone number, and are skipped on this count
+ * alone). Where the count stopped is left in `lastChain.end`: the chain's end when it fell short.
  */
-export function countChainDigits(text: string, start: number, isSep: (c: number) => boolean, maxSep: number): number {
+export function countChainDigits(text: string, start: number, isSep: (c: number) => boolean, maxSep: number, enough: number): number {
   const n = text.length;
   let i = start;
   let digits = 0;
@@ -118,6 +118,8 @@ export function countChainDigits(text: string, start: number, isSep: (c: number)
       digits++;
       i++;
     }
+    // Enough to be worth building: stop counting (counting on would read a long chain again and again).
+    if (digits >= enough) break;
     let j = i;
     while (j < n && j - i < maxSep && isSep(text.charCodeAt(j))) j++;
     if (j === i || j >= n) break;

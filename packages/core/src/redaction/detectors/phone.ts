@@ -41,7 +41,7 @@ export const phone: Detector = {
         continue;
       }
       // Fewer than 8 digits in the whole chain: no phone number in it.
-      if (countChainDigits(text, digitsAt, isPhoneSep, 2) < 8) {
+      if (countChainDigits(text, digitsAt, isPhoneSep, 2, 8) < 8) {
         i = lastChain.end > i ? lastChain.end : i + 1;
         continue;
       }
