@@ -16,7 +16,8 @@ const CHILD = fileURLToPath(new URL('./redaction-child.ts', import.meta.url));
 
 export interface RedactionBench {
   textBytes: number;
-  scan: Record<string, number>;
+  /** MB/s by text, then by detector (and `full set`). */
+  scan: Record<string, Record<string, number>>;
   scaling: Record<string, number>;
   pathNs: Record<string, number>;
   answerBytes: number;
