@@ -69,6 +69,10 @@ export function findMatches(text: string, detectors: readonly Detector[]): Match
     detector.scan(text, (start, end) => all.push({ detector, start, end }));
   }
   if (all.length < 2) return all;
+  // One detector's matches come in order and apart: nothing to sort or resolve.
+  let ordered = true;
+  for (let i = 1; i < all.length && ordered; i++) ordered = (all[i - 1] as Match).end <= (all[i] as Match).start;
+  if (ordered) return all;
   const rank = new Map(detectors.map((d, i) => [d, i]));
   all = all.sort((a, b) => a.start - b.start || b.end - a.end || (rank.get(a.detector) as number) - (rank.get(b.detector) as number));
   const kept: Match[] = [];

@@ -4,6 +4,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { describe, expect, it } from 'vitest';
 import { createBulwark } from '../bulwark.js';
 import { maskOutput } from '../guards/mask-output/index.js';
+import { redact } from '../guards/redact/index.js';
 import type { Guard, Prediction } from '../types.js';
 import * as C from './semconv.js';
 
@@ -122,6 +123,21 @@ describe('telemetry', () => {
     expect(decisions?.dataPoints[0]?.attributes[C.ATTR_GUARD_CODE]).toBe('odd_input');
     expect(metric(resourceMetrics, C.METRIC_GUARD_DURATION)?.descriptor.unit).toBe('s');
     expect(metric(resourceMetrics, C.METRIC_MODEL_DURATION)).toBeDefined();
+  });
+
+  it('counts what redact found by detector in a metric, with the paths on the span event only', async () => {
+    const { exporter, reader, telemetry } = sdk();
+    const b = createBulwark({ guards: [redact({})], telemetry });
+    const records = () => [{ label: 0, note: 'mail jo@example.com or al@example.org, card 4111 1111 1111 1111' }];
+    await b.wrap(records)([[1]], { principal: 'p' });
+    await b.wrap(records)([[1]], { principal: 'p' });
+    const { resourceMetrics } = await reader.collect();
+    const points = metric(resourceMetrics, C.METRIC_REDACTIONS)?.dataPoints ?? [];
+    expect(Object.fromEntries(points.map((p) => [p.attributes[C.ATTR_REDACTION_DETECTOR], p.value]))).toEqual({ email: 4, card: 2 });
+    for (const p of points) expect(Object.keys(p.attributes).sort()).toEqual([C.ATTR_GUARD_NAME, C.ATTR_REDACTION_DETECTOR].sort());
+    const event = exporter.getFinishedSpans()[0]?.events.find((e) => e.attributes?.[C.ATTR_GUARD_CODE] === 'output_redacted');
+    expect(event?.attributes?.[C.ATTR_REDACTION_PATHS]).toEqual(['*.note', '*.note']);
+    expect(JSON.stringify(event)).not.toMatch(/jo@example|4111/);
   });
 
   it('a tracer and meter that throw everywhere change no result', async () => {

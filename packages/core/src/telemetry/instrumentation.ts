@@ -42,6 +42,7 @@ export class Instrumentation {
   readonly #requests: Counter | undefined;
   readonly #queries: Counter | undefined;
   readonly #decisions: Counter | undefined;
+  readonly #redactions: Counter | undefined;
   readonly #guardDuration: Histogram | undefined;
   readonly #modelDuration: Histogram | undefined;
 
@@ -63,6 +64,10 @@ export class Instrumentation {
       this.#requests = meter.createCounter(C.METRIC_REQUESTS, { unit: '{request}', description: 'Guarded inference calls, and requests refused before them' });
       this.#queries = meter.createCounter(C.METRIC_QUERIES, { unit: '{row}', description: 'Rows queried (a batch of N rows is N)' });
       this.#decisions = meter.createCounter(C.METRIC_DECISIONS, { unit: '{decision}', description: 'Guard verdicts other than allow' });
+      this.#redactions = meter.createCounter(C.METRIC_REDACTIONS, {
+        unit: '{match}',
+        description: 'Personal data and secrets redacted from outputs, by detector',
+      });
       // Guards take microseconds, models milliseconds: the SDK's default boundaries (0, 5, 10 … s) would put every sample in the first bucket.
       const advice = { explicitBucketBoundaries: [...C.DURATION_BUCKETS_S] };
       this.#guardDuration = meter.createHistogram(C.METRIC_GUARD_DURATION, { unit: 's', description: 'Time in guard hooks', advice });
@@ -108,6 +113,15 @@ export class Instrumentation {
           [C.ATTR_GUARD_CODE]: d.code,
           [C.ATTR_GUARD_ENFORCED]: d.enforced,
         });
+        const detectors = d.attributes?.[C.ATTR_REDACTION_DETECTORS];
+        const counts = d.attributes?.[C.ATTR_REDACTION_COUNTS];
+        if (this.#redactions !== undefined && Array.isArray(detectors) && Array.isArray(counts)) {
+          for (let i = 0; i < detectors.length; i++) {
+            const n = counts[i];
+            if (typeof n === 'number' && typeof detectors[i] === 'string')
+              this.#redactions.add(n, { [C.ATTR_GUARD_NAME]: d.guard, [C.ATTR_REDACTION_DETECTOR]: detectors[i] as string });
+          }
+        }
       } catch {
         ignore();
       }

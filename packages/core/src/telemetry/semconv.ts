@@ -62,6 +62,15 @@ export const METRIC_REQUESTS = 'bulwark.requests';
 export const METRIC_QUERIES = 'bulwark.queries';
 /** Counter: guard verdicts, by guard, action, code and enforced. */
 export const METRIC_DECISIONS = 'bulwark.decisions';
+/** Personal data and secrets found by `redact`, by detector (paths stay on the span event: they can be many). */
+export const METRIC_REDACTIONS = 'bulwark.redaction.matches';
+export const ATTR_REDACTION_DETECTOR = 'bulwark.redaction.detector';
+/** The parallel arrays a `redact` decision carries (see guards/redact). */
+export const ATTR_REDACTION_DETECTORS = 'bulwark.redaction.detectors';
+export const ATTR_REDACTION_COUNTS = 'bulwark.redaction.counts';
+export const ATTR_REDACTION_PATHS = 'bulwark.redaction.paths';
+export const ATTR_REDACTION_TOTAL = 'bulwark.redaction.total';
+export const ATTR_REDACTION_DROPPED = 'bulwark.redaction.dropped';
 /** Histogram (s): time spent in each guard hook, by guard and phase. */
 export const METRIC_GUARD_DURATION = 'bulwark.guard.duration';
 /** Histogram (s): time spent in the model call, by model. */

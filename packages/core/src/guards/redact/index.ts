@@ -8,6 +8,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import { buildRedactor, type RedactionOptions, redactionSchema } from '../../redaction/options.js';
 import type { RedactionReport } from '../../redaction/redactor.js';
+import * as C from '../../telemetry/semconv.js';
 import type { Guard } from '../../types.js';
 import { defineGuard } from '../define.js';
 
@@ -25,11 +26,11 @@ export function reportAttributes(report: RedactionReport): Record<string, Attrib
     counts.push(n);
   }
   return {
-    'bulwark.redaction.total': report.total,
-    'bulwark.redaction.dropped': report.dropped,
-    'bulwark.redaction.detectors': detectors,
-    'bulwark.redaction.paths': paths,
-    'bulwark.redaction.counts': counts,
+    [C.ATTR_REDACTION_TOTAL]: report.total,
+    [C.ATTR_REDACTION_DROPPED]: report.dropped,
+    [C.ATTR_REDACTION_DETECTORS]: detectors,
+    [C.ATTR_REDACTION_PATHS]: paths,
+    [C.ATTR_REDACTION_COUNTS]: counts,
   };
 }
 
