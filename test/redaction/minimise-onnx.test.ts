@@ -34,7 +34,7 @@ async function everything(rows: number[][]): Promise<Record<string, unknown>[]> 
 }
 
 it('returns only the declared outputs of a real multi-output model, the embedding capped', async () => {
-  expect(session.outputNames.sort()).toEqual(['embedding', 'logits', 'probabilities']);
+  expect([...session.outputNames].sort()).toEqual(['embedding', 'logits', 'probabilities']);
   const rows = digitsData().test.x.slice(0, 50);
   const raw = await everything(rows);
   expect((raw[0]?.embedding as number[]).length).toBe(64);
