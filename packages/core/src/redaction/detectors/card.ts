@@ -6,7 +6,7 @@
  * timestamps, numbers that fail it); a number that passes it and has a card prefix is treated as a
  * card, whatever it was meant to be: for a card, missing one costs more than masking an id.
  */
-import { at, countChainDigits, isAlnum, isDigit, lastChain, luhn, readChain } from './chars.js';
+import { at, countChainDigits, isAlnum, isDigit, lastChain, luhn, nextDigit, readChain } from './chars.js';
 import type { Detector } from './types.js';
 
 /** Group layouts of printed card numbers. */
@@ -47,8 +47,6 @@ function hasCardPrefix(text: string, start: number): boolean {
 }
 
 const isCardSep = (c: number) => c === 32 || c === 45;
-/** The next digit, found by the engine's own scan (a single class: linear). */
-const NEXT_DIGIT = /[0-9]/g;
 
 export const card: Detector = {
   id: 'card',
@@ -59,9 +57,8 @@ export const card: Detector = {
     const n = text.length;
     let i = 0;
     while (i < n) {
-      NEXT_DIGIT.lastIndex = i;
-      if (!NEXT_DIGIT.test(text)) return;
-      i = NEXT_DIGIT.lastIndex - 1;
+      i = nextDigit(text, i);
+      if (i < 0) return;
       // Fewer than 13 digits in the whole chain: no card in it.
       if (countChainDigits(text, i, isCardSep, 1, 13) < 13) {
         i = lastChain.end;

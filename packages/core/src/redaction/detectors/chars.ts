@@ -41,6 +41,15 @@ export const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) 
 /** Characters of tokens: keys, ids, base64url. */
 export const isTokenChar = (c: number): boolean => isAlnum(c) || c === 95 /* _ */ || c === 45; /* - */
 
+/** One character class: the engine's own scan, linear and fast. */
+const DIGIT_RE = /[0-9]/g;
+
+/** Where the next digit at or after `from` is, or -1. */
+export function nextDigit(text: string, from: number): number {
+  DIGIT_RE.lastIndex = from;
+  return DIGIT_RE.test(text) ? DIGIT_RE.lastIndex - 1 : -1;
+}
+
 /** The code at `i`, or -1 outside the text (so boundary tests need no length checks). */
 export const at = (text: string, i: number): number => (i >= 0 && i < text.length ? text.charCodeAt(i) : -1);
 

@@ -6,12 +6,10 @@
  * accepts the compressed (`::`) and IPv4-tailed forms and nothing else.
  */
 import { isIPv6 } from 'node:net';
-import { at, CLASS, isAlnum, isDigit, V6 } from './chars.js';
+import { at, CLASS, isAlnum, isDigit, nextDigit, V6 } from './chars.js';
 import type { Detector } from './types.js';
 
 const T = CLASS;
-/** The next digit, found by the engine's own scan (a single class: linear). */
-const NEXT_DIGIT = /[0-9]/g;
 const V6C = V6;
 
 export const ipv4: Detector = {
@@ -23,9 +21,8 @@ export const ipv4: Detector = {
     const n = text.length;
     let i = 0;
     while (i < n) {
-      NEXT_DIGIT.lastIndex = i;
-      if (!NEXT_DIGIT.test(text)) return;
-      i = NEXT_DIGIT.lastIndex - 1;
+      i = nextDigit(text, i);
+      if (i < 0) return;
       // The whole dotted run of digits from here.
       let j = i;
       let parts = 0;

@@ -4,12 +4,10 @@
  * is not read as an SSN: it is indistinguishable from any other nine-digit number. Mark fields
  * that hold bare SSNs with a path rule instead (docs/redaction.md).
  */
-import { at, isAlnum, isDigit, readChain } from './chars.js';
+import { at, isAlnum, isDigit, nextDigit, readChain } from './chars.js';
 import type { Detector } from './types.js';
 
 const isSsnSep = (c: number) => c === 45 || c === 32;
-/** The next digit, found by the engine's own scan (a single class: linear). */
-const NEXT_DIGIT = /[0-9]/g;
 
 export const ssn: Detector = {
   id: 'ssn',
@@ -20,9 +18,8 @@ export const ssn: Detector = {
     const n = text.length;
     let i = 0;
     while (i < n) {
-      NEXT_DIGIT.lastIndex = i;
-      if (!NEXT_DIGIT.test(text)) return;
-      i = NEXT_DIGIT.lastIndex - 1;
+      i = nextDigit(text, i);
+      if (i < 0) return;
       // The shape first, without building the chain: three digits and a separator.
       const c3 = text.charCodeAt(i + 3);
       if (!(c3 === 45 || c3 === 32) || !isDigit(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2))) {
