@@ -170,6 +170,26 @@ describe('redactor', () => {
       'email\u0000[email]': 1,
     });
   });
+  it("replaces denied values by their rule's action, whatever they hold, and credential keys by their strategy", () => {
+    const hashing = { ...mask, strategies: { 'secret-key': 'partial' as const } };
+    const { value } = createRedactor({
+      detectors: builtinDetectors,
+      masking: hashing,
+      deny: [
+        { path: 'id', action: 'hash' },
+        { path: 'account', action: 'partial' },
+        { path: 'big', action: 'mask' },
+        { path: 'nested', action: 'hash' },
+      ],
+    }).redact({ id: 'cust-0042', account: 'ACC-99887766', big: 12345678901234567890n, nested: { a: [1, 2] }, token: 'tok_abcdef123456' });
+    const out = value as Record<string, string>;
+    expect(out.id).toMatch(/^\[redacted:[0-9a-f]{12}\]$/);
+    expect(out.account).toBe('***-****7766');
+    expect(out.big).toBe('[redacted]');
+    expect(out.nested).toMatch(/^\[redacted:[0-9a-f]{12}\]$/);
+    expect(out.token).toBe('***_********3456');
+  });
+
   it('keeps only allowed paths when an allow-list is given', () => {
     const { value, report } = r({ allow: ['label', 'cases.*.id', 'cases.*.customer.name'] }).redact(doc);
     expect(value).toEqual({

@@ -80,6 +80,17 @@ export function isSecretKey(key: string): boolean {
 /** Keys in which no detector found anything, remembered (bounded; nothing personal is kept: only clean keys). */
 const cleanKeys = new WeakMap<readonly unknown[], Set<string>>();
 
+/** A value as text for partial masks and pseudonyms: strings as they are, anything else as JSON where it can be. */
+function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** Sets an own property, `__proto__` included (plain assignment would set the prototype). */
 function setKey(o: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
@@ -125,11 +136,13 @@ export function createRedactor(config: RedactorConfig): Redactor {
       for (const d of r.hits) count(d, path);
       return r.text;
     };
-    const whole = (action: Masking['defaultStrategy'], detector: string, v: unknown, path: readonly string[]): unknown => {
+    /** A value replaced whole, by `strategy`. Only partial and hash read it (a BigInt or a cyclic object cannot make the guard throw). */
+    const whole = (strategy: Masking['defaultStrategy'], detector: string, v: unknown, path: readonly string[]): unknown => {
       count(detector, path);
-      if (action === 'remove') return DROP;
-      return replacement(detector, typeof v === 'string' ? v : (JSON.stringify(v) ?? ''), masking);
+      if (strategy === 'remove') return DROP;
+      return replacement(detector, strategy === 'mask' ? '' : textOf(v), masking, strategy);
     };
+    const secretKeyStrategy = masking.strategies['secret-key'] ?? 'mask';
 
     const cleanForDetectors = (() => {
       let set = cleanKeys.get(detectors);
@@ -215,7 +228,7 @@ export function createRedactor(config: RedactorConfig): Redactor {
         const denyNext = stepDeny(key);
         let r: unknown;
         if (secretKeys && under === undefined && isSecretKey(key) && !(denyNext !== undefined && denyNext.accepted >= 0)) {
-          r = child === undefined || child === null || child === '' ? child : whole('mask', 'secret-key', child, path);
+          r = child === undefined || child === null || child === '' ? child : whole(secretKeyStrategy, 'secret-key', child, path);
         } else r = walk(child, stepAllow(key), denyNext, stepSkip(key), path, depth + 1);
         if (keyScan !== undefined) for (const d of keyScan.hits) count(d, path);
         path.pop();

@@ -182,8 +182,7 @@ function resolveOverlaps(all: Located[], detectors: readonly Detector[]): Locate
 }
 
 /** The text that stands for a detected value (given normalised). */
-export function replacement(detector: string, value: string, masking: Masking): string {
-  const strategy = masking.strategies[detector] ?? masking.defaultStrategy;
+export function replacement(detector: string, value: string, masking: Masking, strategy = masking.strategies[detector] ?? masking.defaultStrategy): string {
   switch (strategy) {
     case 'remove':
       return '';
