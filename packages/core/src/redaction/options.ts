@@ -39,7 +39,7 @@ export const redactionSchema = s.object({
   strategy: s.doc(s.default(strategy, 'mask'), 'how a match is replaced: remove, mask (fixed text), partial (last four kept), hash (keyed pseudonym)'),
   strategies: s.doc(
     s.default(s.record(strategy, { key: ID, keyRule: 'must be a detector id', maxEntries: 128 }), {}),
-    'strategy per detector id (and `redacted` for deny rules, `secret-key` for credential keys)',
+    'strategy per detector id, and `secret-key` for credential-named keys (a deny rule takes its own action)',
   ),
   maskText: s.doc(s.default(s.string({ maxLength: 100 }), '[{detector}]'), 'the fixed mask; {detector} is replaced by the detector id'),
   secret: s.doc(
@@ -90,7 +90,7 @@ export function buildRedactor(
       issues.push({ path: `custom[${i}].pattern`, rule: err.message, received: 'see rule' });
     }
   });
-  const known = new Set([...detectors.map((d) => d.id), 'redacted', 'secret-key']);
+  const known = new Set([...detectors.map((d) => d.id), 'secret-key']);
   for (const id of Object.keys(o.strategies)) {
     if (!known.has(id)) issues.push({ path: `strategies.${id}`, rule: `must name a detector in use (${[...known].join(', ')})`, received: JSON.stringify(id) });
   }
