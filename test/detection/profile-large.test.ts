@@ -34,7 +34,7 @@ function bigCsv(name: string, bytes: number): { path: string; rows: number; byte
 /** Runs `bulwark profile` under a heap limit; the child reports its peak resident memory on exit. */
 function profileUnderLimit(csv: string): { status: number | null; stderr: string; peakRssMb: number } {
   const preload = join(dir, 'peak.mjs');
-  writeFileSync(preload, "process.on('exit', () => process.stderr.write(`peak-rss-kb ${process.resourceUsage().maxRSS}\\n`));\n");
+  writeFileSync(preload, "process.on('exit', () => process.stderr.write('peak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'));\n");
   const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', preload, BIN, 'profile', csv, '--out', `${csv}.json`, '--quiet'], {
     encoding: 'utf8',
     timeout: 300_000,
