@@ -89,7 +89,8 @@ describe('near-duplicates', () => {
     const prefix = `test:nd:${Date.now()}:`;
     // A generous store time limit: this is about state shared across replicas, and a replica's first
     // Redis call (connect, load the script) can take longer than the 200 ms default on a loaded machine.
-    const guardYaml = (store: string) => `  - use: near-duplicates\n    with: { range: [0, 16], levels: 8, window: 16, store: ${store}, storeTimeoutMs: 2000 }\n`;
+    const guardYaml = (store: string) =>
+      `  - use: near-duplicates\n    with: { range: [0, 16], levels: 8, window: 16, store: ${store}, storeTimeoutMs: 2000 }\n`;
     writeFileSync(
       join(dir, 'shared.yaml'),
       `version: 1\nstores:\n  shared: { type: redis, url: ${inject('redisUrl')}, prefix: "${prefix}" }\nguards:\n${guardYaml('shared')}`,
