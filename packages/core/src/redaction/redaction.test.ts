@@ -248,5 +248,10 @@ describe('scrubber', () => {
       n: 3,
     });
     expect(scrubText('refused key sk_live_0123456789abcdefABCDEF')).toBe('refused key [api-key]');
+    // A frozen clean object is remembered; a mutable one is checked every time (it could change).
+    const mutable: Record<string, string> = { note: 'fine' };
+    expect(scrubAttributes(mutable)).toBe(mutable);
+    mutable.note = 'now jo@example.com';
+    expect(scrubAttributes(mutable)).toEqual({ note: 'now [email]' });
   });
 });

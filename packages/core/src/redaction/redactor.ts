@@ -77,9 +77,6 @@ export function isSecretKey(key: string): boolean {
   return secret;
 }
 
-/** Keys in which no detector found anything, remembered (bounded; nothing personal is kept: only clean keys). */
-const cleanKeys = new WeakMap<readonly unknown[], Set<string>>();
-
 /** A value as text for partial masks and pseudonyms: strings as they are, anything else as JSON where it can be. */
 function textOf(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -120,6 +117,16 @@ export function createRedactor(config: RedactorConfig): Redactor {
   const maxDepth = config.maxDepth ?? 64;
   const { detectors, masking } = config;
 
+  const secretKeyStrategy = masking.strategies['secret-key'] ?? 'mask';
+  /** Keys in which no detector found anything, remembered (bounded; nothing personal is kept: only clean keys). */
+  const cleanKeys = new Set<string>();
+  const scanKey = (key: string) => {
+    if (detectors.length === 0 || cleanKeys.has(key)) return undefined;
+    const r = redactString(key, detectors, masking);
+    if (r.hits.length === 0 && cleanKeys.size < 4096 && key.length <= 128) cleanKeys.add(key);
+    return r.hits.length === 0 ? undefined : r;
+  };
+
   function redact(value: unknown): { value: unknown; report: RedactionReport } {
     const counts = new Map<string, number>();
     let total = 0;
@@ -142,23 +149,6 @@ export function createRedactor(config: RedactorConfig): Redactor {
       if (strategy === 'remove') return DROP;
       return replacement(detector, strategy === 'mask' ? '' : textOf(v), masking, strategy);
     };
-    const secretKeyStrategy = masking.strategies['secret-key'] ?? 'mask';
-
-    const cleanForDetectors = (() => {
-      let set = cleanKeys.get(detectors);
-      if (set === undefined) {
-        set = new Set();
-        cleanKeys.set(detectors, set);
-      }
-      return set;
-    })();
-    const scanKey = (key: string) => {
-      if (detectors.length === 0 || cleanForDetectors.has(key)) return undefined;
-      const r = redactString(key, detectors, masking);
-      if (r.hits.length === 0 && cleanForDetectors.size < 4096 && key.length <= 128) cleanForDetectors.add(key);
-      return r.hits.length === 0 ? undefined : r;
-    };
-
     // A node of `allow` (undefined: everything here is allowed), of `deny` and of `skip` (undefined: no rules).
     function walk(v: unknown, allowS: PathNode | undefined, denyS: PathNode | undefined, skipS: PathNode | undefined, path: string[], depth: number): unknown {
       if (denyS !== undefined && denyS.accepted >= 0) return whole(denyActions[denyS.accepted] as Masking['defaultStrategy'], 'redacted', v, path);

@@ -25,12 +25,17 @@ export function scrubText(text: string): string {
 
 /** Attributes with every string (and string in an array) scrubbed; the same object when nothing changed. */
 export function scrubAttributes<T extends Readonly<Record<string, AttributeValue | undefined>>>(attributes: T): T {
+  // Guards usually return the same attributes object on every call (built once): checked once.
+  if (cleanAttributes.has(attributes)) return attributes;
   let out: Record<string, AttributeValue | undefined> | undefined;
+  // Remembered only if nothing in it can change: the object and its arrays frozen.
+  let cacheable = Object.isFrozen(attributes);
   for (const key in attributes) {
     const v = attributes[key];
     let s: AttributeValue | undefined = v;
     if (typeof v === 'string') s = scrubText(v);
     else if (Array.isArray(v)) {
+      cacheable &&= Object.isFrozen(v);
       const arr = v as readonly unknown[];
       let changed = false;
       const mapped = arr.map((x) => {
@@ -48,5 +53,9 @@ export function scrubAttributes<T extends Readonly<Record<string, AttributeValue
       out[k] = s;
     }
   }
+  if (out === undefined && cacheable) cleanAttributes.add(attributes);
   return (out ?? attributes) as T;
 }
+
+/** Frozen attribute objects found clean (a frozen object cannot change afterwards). */
+const cleanAttributes = new WeakSet<object>();

@@ -42,7 +42,7 @@ export const maskOutput = defineGuard({
     const disclosure: Disclosure = form === 'label' ? disclose.label() : form === 'top-k' ? disclose.topK(k, decimals) : disclose.rounded(decimals ?? 2);
     const message = form === 'label' ? 'scores removed' : form === 'top-k' ? `kept top ${k} scores` : `scores rounded to ${decimals} decimals`;
     const code = `output_${form.replace('-', '_')}`;
-    const attributes = { 'bulwark.mask.form': form };
+    const attributes = Object.freeze({ 'bulwark.mask.form': form });
 
     function maskRow(p: Prediction): Prediction {
       if (form === 'label' || p.scores === undefined) return { label: p.label };
