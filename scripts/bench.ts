@@ -10,6 +10,7 @@ import { benchAttack } from './bench/attack.js';
 import { benchBudget } from './bench/budget.js';
 import { benchDetection } from './bench/detection.js';
 import { benchHttp } from './bench/http.js';
+import { benchLimiters, limitersTable } from './bench/limiters.js';
 import { benchPipeline } from './bench/pipeline.js';
 import { benchPrivacy } from './bench/privacy.js';
 import { benchRedaction } from './bench/redaction.js';
@@ -94,6 +95,22 @@ if (!only || only === 'budget') {
     `| RedisStore decisions/s, 64 in flight, ioredis auto-pipelining | ${b.redis.autoPipelinedPerSec.toFixed(0)} |`,
   ].join('\n');
   out(sections.budget);
+}
+
+if (!only || only === 'limiters') {
+  out('budget against express-rate-limit and rate-limiter-flexible…');
+  const l = await benchLimiters(quick);
+  results.limiters = l;
+  sections.limiters = [
+    `Servers: ${l.pinning}; ${l.rounds} interleaved rounds after a warm-up round, medians.`,
+    '',
+    limitersTable(l),
+    '',
+    `p99 at a paced 1,000 req/s, ms: ${Object.entries(l.pacedP99Ms)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')}.`,
+  ].join('\n');
+  out(sections.limiters);
 }
 
 if (!only || only === 'attack') {

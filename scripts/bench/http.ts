@@ -32,13 +32,14 @@ export function pinLoadGenerator(): string {
  * export condition points @bulwark/* at dist/ (run `pnpm build` first; `pnpm bench` does). Only
  * this script goes through tsx, in process (no extra child).
  */
-export async function spawnServer(framework: string, variant: string): Promise<{ url: string; child: ChildProcess }> {
-  const args = ['--conditions=bulwark-dist', '--import', 'tsx', SERVER, framework, variant];
+export async function spawnServer(framework: string, variant: string, script = SERVER, pin = true): Promise<{ url: string; child: ChildProcess }> {
+  const args = ['--conditions=bulwark-dist', '--import', 'tsx', script, ...(script === SERVER ? [framework] : []), variant];
   // On a machine of several cores, servers run on the last core and the load generator elsewhere
   // (see pinLoadGenerator): on 2 cores, sharing them made run-to-run noise as large as the effects measured.
-  const child = PIN
-    ? spawn('taskset', ['-c', String(PIN.server), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child =
+    PIN && pin
+      ? spawn('taskset', ['-c', String(PIN.server), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
     child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
