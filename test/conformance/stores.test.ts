@@ -46,7 +46,10 @@ describe('RedisStore', () => {
     for (let i = 0; i < hashes.length; i += 500) await Promise.all(hashes.slice(i, i + 500).map((h) => made.store.consume(h, [check])));
     await made.store.update(hashes[0] as string, [{ kind: 'decay', key: 'risk', add: 1, halfLifeMs: 60_000 }]);
     const keys = await made.client.keys(`${made.prefix}*`);
-    expect(keys.filter((k) => k.endsWith(':fuzz'))).toHaveLength(ids.length);
+    // One budget hash per caller (`…:b`), its counters as fields.
+    const held = new Set(keys);
+    expect(hashes.filter((h) => held.has(`${made.prefix}{${h}}:b`))).toHaveLength(ids.length);
+    expect((await made.client.hkeys(`${made.prefix}{${hashes[1]}}:b`)).sort()).toEqual(['fuzz', 'fuzz@', '~exp']);
     for (const k of keys.slice(0, 200)) expect(k).toMatch(/^test:[0-9a-f]+:\{([A-Za-z0-9_-]{22}|global)\}:(d:)?[a-z:]+$/);
   });
 
@@ -118,6 +121,16 @@ describe('MemoryStore bounds', () => {
     const last = store.consumeSync('late', [quota], { overflowScope: 'ip:192.0.0.0/16' });
     expect(last.scope).toBe('overflow:*');
     expect(store.budgetState.overflowKeys).toBeLessThanOrEqual(11);
+  });
+
+  it('GCRA above a million units a second is exact (debt in units, not an arrival time in whole µs)', () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const rate = { key: 'r', kind: 'gcra' as const, limit: 2_000_000, burst: 5, periodMs: 1000, cost: 1 };
+    for (let i = 0; i < 5; i++) expect(store.consumeSync('a', [rate]).allowed).toBe(true);
+    expect(store.consumeSync('a', [rate])).toMatchObject({ allowed: false, retryAfterMs: 1 });
+    now += 1; // 2,000 units drained: the whole burst is back, and no more
+    expect(Array.from({ length: 6 }, () => store.consumeSync('a', [rate]).allowed)).toEqual([true, true, true, true, true, false]);
   });
 
   it('costs a bounded number of sweeps per decision however full it is (no purge of the whole store)', () => {

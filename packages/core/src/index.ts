@@ -160,7 +160,7 @@ export {
   detectorOpProblem,
   isDetectorStore,
 } from './stores/detector.js';
-export { increment as gcraIncrement, MemoryStore, type MemoryStoreOptions, windowEnd } from './stores/memory.js';
+export { MemoryStore, type MemoryStoreOptions, windowEnd } from './stores/memory.js';
 export { type BudgetStore, type ConsumeResult, isBudgetStore, type LimitCheck, type LimitKind, type LimitState, StoreError } from './stores/types.js';
 export type { TelemetryOptions } from './telemetry/instrumentation.js';
 export * as semconv from './telemetry/semconv.js';
@@ -181,6 +181,7 @@ export type {
   ModifyVerdict,
   Prediction,
   SettleOutcome,
+  VerdictHeaders,
 } from './types.js';
 export { splitCsvLine } from './util/csv.js';
 export { PERIOD_MS, PERIODS, type PeriodName } from './util/periods.js';

@@ -81,14 +81,19 @@ export interface GuardContext<I = unknown, O = unknown> {
   readonly responseHeaders: Readonly<Record<string, string>>;
 }
 
+/** Headers of a verdict: the headers, or a function that builds them when they are read. */
+export type VerdictHeaders = Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
+
 interface VerdictBase {
   /** Stable machine-readable code, e.g. `score_rounded`. Shown in telemetry and errors. */
   readonly code: string;
   /**
    * Response headers to send (e.g. `RateLimit`). On allow, flag and modify verdicts they go on the
-   * successful answer; on a deny, on the error answer.
+   * successful answer; on a deny, on the error answer. A function is called only when the
+   * answer's headers are read (an adapter writing a response, `run`'s result): in-process calls
+   * that never read them do not pay for building them.
    */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: VerdictHeaders;
   /** Human-readable; must not contain raw inputs, secrets or scores. */
   readonly message: string;
   /** Extra low-cardinality attributes for telemetry (never raw inputs). */

@@ -47,6 +47,7 @@ export class RedisStore implements BudgetStore, DetectorStore {
   readonly localKeys = false;
   readonly #client: RedisLike;
   readonly #prefix: string;
+  readonly #hashKeys = new Map<string, string>();
 
   constructor(options: RedisStoreOptions) {
     const issues: ConfigIssueInput[] = [];
@@ -67,20 +68,26 @@ export class RedisStore implements BudgetStore, DetectorStore {
     return `${this.#prefix}{${scope}}:${key}`;
   }
 
-  async consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult> {
-    if (checks.length === 0) return { allowed: true, refusedBy: undefined, retryAfterMs: 0, states: [] };
-    const reply = (await this.#run(CONSUME, scope, checks)) as number[];
-    const [allowed, refused, retry] = reply;
-    const states: LimitState[] = [];
-    for (let i = 0; i < checks.length; i++) {
-      const windowStart = Number(reply[5 + 3 * i]);
-      states.push({ remaining: Number(reply[3 + 3 * i]), resetMs: Number(reply[4 + 3 * i]), ...(checks[i]?.kind === 'window' ? { windowStart } : {}) });
+  consume(scope: string, checks: readonly LimitCheck[]): Promise<ConsumeResult> {
+    if (checks.length === 0) return Promise.resolve(NOTHING);
+    let args: (string | number)[];
+    try {
+      args = this.#args(scope, checks);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return { allowed: allowed === 1, refusedBy: refused === 0 ? undefined : Number(refused) - 1, retryAfterMs: Number(retry), states };
+    return this.#eval(CONSUME, CONSUME_SHA, args).then((reply) => parseConsume(reply as number[], checks));
   }
 
-  async refund(scope: string, checks: readonly LimitCheck[]): Promise<void> {
-    if (checks.length > 0) await this.#run(REFUND, scope, checks);
+  refund(scope: string, checks: readonly LimitCheck[]): Promise<void> {
+    if (checks.length === 0) return Promise.resolve();
+    let args: (string | number)[];
+    try {
+      args = this.#args(scope, checks);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#eval(REFUND, REFUND_SHA, args).then(() => undefined);
   }
 
   /**
@@ -101,7 +108,7 @@ export class RedisStore implements BudgetStore, DetectorStore {
       else if (op.kind === 'append') args.push('append', op.max, op.ttlMs, op.items.length, ...op.items);
       else args.push('remember', op.max, op.ttlMs, op.members.length, ...op.members);
     }
-    const reply = (await this.#eval(DETECT, keys, args)) as unknown[][];
+    const reply = (await this.#eval(DETECT, DETECT_SHA, [keys.length, ...keys, ...args])) as unknown[][];
     return ops.map((op, i): DetectorResult => {
       const r = reply[i] ?? [];
       if (op.kind === 'decay') return { kind: 'decay', value: Number(r[0]) };
@@ -114,13 +121,27 @@ export class RedisStore implements BudgetStore, DetectorStore {
     await this.#client.quit?.();
   }
 
-  #run(script: string, scope: string, checks: readonly LimitCheck[]): Promise<unknown> {
-    const keys = checks.map((c) => this.key(scope, c.key));
+  /** The scope's budget hash key, built and checked once per scope (a bounded cache). */
+  #hashKey(scope: string): string {
+    let k = this.#hashKeys.get(scope);
+    if (k === undefined) {
+      k = this.key(scope, 'b');
+      if (this.#hashKeys.size >= 10_000) this.#hashKeys.clear();
+      this.#hashKeys.set(scope, k);
+    }
+    return k;
+  }
+
+  /** EVALSHA arguments of a budget script: numkeys, the hash, one sorted set per concurrency check, then eight values per check. */
+  #args(scope: string, checks: readonly LimitCheck[]): (string | number)[] {
+    const keys: (string | number)[] = [1, this.#hashKey(scope)];
     const args: (string | number)[] = [];
-    for (const c of checks) {
-      for (const v of [c.limit, c.cost, c.periodMs ?? 1000, c.burst ?? c.limit]) {
-        if (!Number.isSafeInteger(v) || v < 0) throw new StoreError(`limits and costs must be integers >= 0 (received ${v})`);
-      }
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i] as LimitCheck;
+      const period = c.periodMs ?? 1000;
+      const burst = c.burst ?? c.limit;
+      if (!isCount(c.limit) || !isCount(c.cost) || !isCount(period) || !isCount(burst))
+        throw new StoreError(`limits and costs must be integers >= 0 (check ${i})`);
       let a: string | number = '';
       let b: string | number = '';
       if (c.kind === 'concurrency') {
@@ -129,36 +150,46 @@ export class RedisStore implements BudgetStore, DetectorStore {
           throw new StoreError('concurrency checks need a lease: an id of 1-64 printable characters and ttlMs in [1, 86400000]');
         a = l.id;
         b = l.ttlMs;
+        keys.push(this.key(scope, c.key));
+        (keys[0] as number)++;
       } else if (c.kind === 'window' && c.windowStart !== undefined) {
         if (!Number.isSafeInteger(c.windowStart)) throw new StoreError('windowStart must be an integer');
         a = c.windowStart;
-      }
-      args.push(c.kind, c.limit, c.periodMs ?? 1000, c.burst ?? c.limit, c.cost, a, b);
+      } else if (c.kind !== 'gcra' && c.kind !== 'window' && c.kind !== 'total') throw new StoreError(`unknown limit kind (check ${i})`);
+      args.push(c.kind, c.key, c.limit, period, burst, c.cost, a, b);
     }
-    return this.#eval(script, keys, args);
+    for (let i = 0; i < args.length; i++) keys.push(args[i] as string | number);
+    return keys;
   }
 
-  async #eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      try {
-        return await this.#client.evalsha(shaOf(script), keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
-        // Not cached on this server (restart, failover, new cluster node): send the body, which caches it.
-        return await this.#client.eval(script, keys.length, ...keys, ...args);
-      }
-    } catch (err) {
-      throw new StoreError('redis did not answer', { cause: err });
-    }
+  /** One script call: EVALSHA, or EVAL when the server does not hold the script (a restart, a new cluster node). */
+  #eval(script: string, sha: string, args: (string | number)[]): Promise<unknown> {
+    const [numKeys, ...rest] = args as [number, ...(string | number)[]];
+    return this.#client.evalsha(sha, numKeys, ...rest).catch((err: unknown) => {
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw new StoreError('redis did not answer', { cause: err });
+      return this.#client.eval(script, numKeys, ...rest).catch((e: unknown) => {
+        throw new StoreError('redis did not answer', { cause: e });
+      });
+    });
   }
 }
 
-const shas = new Map<string, string>();
-function shaOf(script: string): string {
-  let s = shas.get(script);
-  if (s === undefined) {
-    s = sha1(script);
-    shas.set(script, s);
+const NOTHING: ConsumeResult = Object.freeze({ allowed: true, refusedBy: undefined, retryAfterMs: 0, states: Object.freeze([]) as readonly LimitState[] });
+const isCount = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
+/** { allowed, refusedBy (1-based), retryAfterMs, nowMs, then remaining and resetMs per check } → a ConsumeResult. */
+function parseConsume(reply: number[], checks: readonly LimitCheck[]): ConsumeResult {
+  const now = Number(reply[3]);
+  const states = new Array<LimitState>(checks.length);
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i] as LimitCheck;
+    const period = c.periodMs ?? 1000;
+    states[i] = { remaining: Number(reply[4 + 2 * i]), resetMs: Number(reply[5 + 2 * i]), windowStart: c.kind === 'window' ? now - (now % period) : undefined };
   }
-  return s;
+  const refused = Number(reply[1]);
+  return { allowed: reply[0] === 1, refusedBy: refused === 0 ? undefined : refused - 1, retryAfterMs: Number(reply[2]), states, scope: undefined };
 }
+
+const CONSUME_SHA = sha1(CONSUME);
+const REFUND_SHA = sha1(REFUND);
+const DETECT_SHA = sha1(DETECT);

@@ -1,133 +1,190 @@
 /**
  * The Lua scripts. One script call is one decision: Redis runs it atomically, so no other client
  * can act between the checks and the charges. Time comes from the server (TIME), never from the
- * client, so a replica with a skewed clock gains nothing. All arithmetic is on integers (µs for
- * GCRA, units for counters); Lua numbers are doubles, exact up to 2^53 (µs since the epoch fit).
+ * client, so a replica with a skewed clock gains nothing.
  *
- * KEYS: one per check, all in one hash slot ({scope}).
- * ARGV: per check, seven values: kind, limit, period ms, burst, cost, a, b, where
- *   concurrency: a = lease id, b = lease ttl ms (slots are leases in a sorted set, scored by expiry)
+ * Budget counters of one scope live in one hash (`KEYS[1]`, the scope's slot), so a decision is
+ * one TIME, one HMGET and one HSET whatever the number of limits: each redis.call costs about a
+ * microsecond of server time, which is most of a decision (docs/benchmarks.md). Fields:
+ *   `<key>` and `<key>@`   gcra: units owed and when (ms) they were owed; window: units used and
+ *                          the window's start (a counter of an earlier window counts as zero, and
+ *                          a refund never reaches into a later one); total: units used (no `@`).
+ *   `~exp`                 the expiry set on the hash (ms since the epoch; -1: never, a total is
+ *                          held): the hash is given a later expiry only when a counter needs it,
+ *                          about once per period, not on every decision.
+ * GCRA is kept as a debt in units draining at `limit` per period, not a theoretical arrival time in
+ * whole µs: no clock resolution caps the rate. Concurrency slots are leases in a sorted set of their
+ * own (`KEYS[1 + j]` for the j-th concurrency check, same slot), scored by expiry.
+ *
+ * ARGV, per check, eight values: kind, key, limit, period ms, burst, cost, a, b, where
+ *   concurrency: a = lease id, b = lease ttl ms
  *   window (refund only): a = start of the window charged ('' for the current one)
- * A window counter is stored as "<window start>|<units>", so a refund never reaches into a later
- * window, and a counter left from an earlier window counts as zero.
  */
 
-/** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, then per check: remaining, resetMs, windowStart } */
+/** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, nowMs, then per check: remaining, resetMs } */
 export const CONSUME = `
 local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now_ms = math.floor(now_us / 1000)
-local n = #KEYS
-local nxt, states = {}, {}
-local refused, retry = 0, 0
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local h = KEYS[1]
+local n = #ARGV / 8
+local fields = {'~exp'}
 for i = 1, n do
-  local b = (i - 1) * 7
-  local kind, limit, period, burst, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local ok, remaining, reset, wstart = false, 0, 0, 0
-  if kind == 'gcra' then
-    local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
-    local inc1 = math.ceil(period * 1000 / limit)
-    local inc = math.ceil(cost * period * 1000 / limit)
-    local cap = math.ceil(burst * period * 1000 / limit)
-    local tat = math.max(cur, now_us)
-    local new_tat = tat + inc
-    ok = (new_tat - now_us) <= cap
-    local after = ok and new_tat or tat
-    remaining = math.max(0, math.floor((cap - (after - now_us)) / inc1))
-    reset = math.ceil((after - now_us) / 1000)
-    nxt[i] = new_tat
-    if not ok and refused == 0 then retry = math.ceil((new_tat - now_us - cap) / 1000) end
-  elseif kind == 'concurrency' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now_ms)
-    local live = redis.call('ZCARD', KEYS[i])
+  local b = (i - 1) * 8
+  local kind, key = ARGV[b + 1], ARGV[b + 2]
+  if kind ~= 'concurrency' then
+    fields[#fields + 1] = key
+    fields[#fields + 1] = key .. '@'
+  end
+end
+local got = redis.call('HMGET', h, unpack(fields))
+local exp = tonumber(got[1])
+local out = {1, 0, 0, now}
+local nxt, at = {}, {}
+local refused, retry, z, f = 0, 0, 1, 2
+local need, total = 0, false
+for i = 1, n do
+  local b = (i - 1) * 8
+  local kind, limit, period, burst, cost = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
+  local ok, remaining, reset = false, 0, 0
+  if kind == 'concurrency' then
+    z = z + 1
+    redis.call('ZREMRANGEBYSCORE', KEYS[z], '-inf', now)
+    local live = redis.call('ZCARD', KEYS[z])
     local taking = 0
-    if cost > 0 and not redis.call('ZSCORE', KEYS[i], ARGV[b + 6]) then taking = 1 end
+    if cost > 0 and not redis.call('ZSCORE', KEYS[z], ARGV[b + 7]) then taking = 1 end
     ok = (live + taking) <= limit
     remaining = math.max(0, limit - (ok and (live + taking) or live))
-    if not ok and refused == 0 then retry = 0 end
   else
-    local cur = 0
-    local v = redis.call('GET', KEYS[i])
-    if kind == 'window' then
-      wstart = math.floor(now_ms / period) * period
-      if v then
-        local sep = string.find(v, '|', 1, true)
-        if not sep then cur = tonumber(v)
-        elseif tonumber(string.sub(v, 1, sep - 1)) == wstart then cur = tonumber(string.sub(v, sep + 1)) end
-      end
-      reset = wstart + period - now_ms
-    elseif v then cur = tonumber(v) end
-    ok = (cur + cost) <= limit
-    remaining = math.max(0, limit - (ok and (cur + cost) or cur))
-    nxt[i] = cur + cost
-    if not ok and refused == 0 then
-      if kind == 'window' and cost <= limit then retry = reset else retry = 0 end
+    local v, w = tonumber(got[f]), tonumber(got[f + 1])
+    f = f + 2
+    if kind == 'gcra' then
+      local owed = 0
+      if v and w then owed = math.max(0, v - (now - w) * limit / period) end
+      local after = owed + cost
+      ok = after <= burst
+      local held = ok and after or owed
+      remaining = math.max(0, math.floor(burst - held))
+      reset = math.ceil(held * period / limit)
+      if not ok and refused == 0 then retry = math.ceil((after - burst) * period / limit) end
+      nxt[i], at[i] = after, now
+      need = math.max(need, now + math.ceil(after * period / limit) + period)
+    elseif kind == 'window' then
+      local start = now - now % period
+      local used = 0
+      if v and w == start then used = v end
+      ok = (used + cost) <= limit
+      remaining = math.max(0, limit - (ok and (used + cost) or used))
+      reset = start + period - now
+      if not ok and refused == 0 and cost <= limit then retry = reset end
+      nxt[i], at[i] = used + cost, start
+      need = math.max(need, start + period)
+    else
+      local used = v or 0
+      ok = (used + cost) <= limit
+      remaining = math.max(0, limit - (ok and (used + cost) or used))
+      nxt[i] = used + cost
+      total = true
     end
   end
   if not ok and refused == 0 then refused = i end
-  states[#states + 1] = remaining
-  states[#states + 1] = reset
-  states[#states + 1] = wstart
+  out[#out + 1] = remaining
+  out[#out + 1] = reset
 end
 if refused > 0 then
-  local out = {0, refused, retry}
-  for j = 1, #states do out[#out + 1] = states[j] end
+  out[1], out[2], out[3] = 0, refused, retry
   return out
 end
+local set = {}
+z = 1
 for i = 1, n do
-  local b = (i - 1) * 7
-  local kind, period, cost = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
-  if kind == 'gcra' then
-    redis.call('SET', KEYS[i], string.format('%.0f', nxt[i]), 'PX', math.max(1, math.ceil((nxt[i] - now_us) / 1000)))
-  elseif kind == 'window' then
-    local wstart = math.floor(now_ms / period) * period
-    redis.call('SET', KEYS[i], wstart .. '|' .. string.format('%.0f', nxt[i]), 'PXAT', wstart + period)
-  elseif kind == 'concurrency' then
+  local b = (i - 1) * 8
+  local kind, key, cost = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 6])
+  if kind == 'concurrency' then
+    z = z + 1
     if cost > 0 then
-      local ttl = tonumber(ARGV[b + 7])
-      redis.call('ZADD', KEYS[i], now_ms + ttl, ARGV[b + 6])
-      -- The key lives as long as its longest lease; each lease expires on its own (ZREMRANGEBYSCORE).
-      if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+      local ttl = tonumber(ARGV[b + 8])
+      redis.call('ZADD', KEYS[z], now + ttl, ARGV[b + 7])
+      -- The set lives as long as its longest lease; each lease expires on its own (ZREMRANGEBYSCORE).
+      if redis.call('PTTL', KEYS[z]) < ttl then redis.call('PEXPIRE', KEYS[z], ttl) end
     end
-  else
-    redis.call('INCRBY', KEYS[i], cost)
+  elseif cost > 0 then
+    -- Numbers go to Redis as they are (it writes them with %.17g: exact round trips).
+    set[#set + 1] = key
+    set[#set + 1] = nxt[i]
+    if at[i] then
+      set[#set + 1] = key .. '@'
+      set[#set + 1] = at[i]
+    end
   end
 end
-local out = {1, 0, 0}
-for j = 1, #states do out[#out + 1] = states[j] end
+if #set > 0 then
+  if total then
+    if exp ~= -1 then set[#set + 1] = '~exp'; set[#set + 1] = -1 end
+  elseif exp == nil or need > exp then
+    -- Later than needed, so that it is set about once per period rather than on every decision.
+    set[#set + 1] = '~exp'
+    set[#set + 1] = need
+  end
+  redis.call('HSET', h, unpack(set))
+  if total then
+    if exp ~= -1 then redis.call('PERSIST', h) end
+  elseif exp == nil or need > exp then
+    redis.call('PEXPIREAT', h, need)
+  end
+end
 return out
 `;
 
-/** refund: gives units back, never below zero, never into another window; releases leases by id; GCRA TAT never before now. */
+/** refund: gives units back, never below zero, never into another window; releases leases by id; a GCRA debt never below nothing owed now. */
 export const REFUND = `
 local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now_ms = math.floor(now_us / 1000)
-for i = 1, #KEYS do
-  local b = (i - 1) * 7
-  local kind, limit, period, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local h = KEYS[1]
+local n = #ARGV / 8
+local fields = {'~exp'}
+for i = 1, n do
+  local b = (i - 1) * 8
+  if ARGV[b + 1] ~= 'concurrency' then
+    fields[#fields + 1] = ARGV[b + 2]
+    fields[#fields + 1] = ARGV[b + 2] .. '@'
+  end
+end
+local got = redis.call('HMGET', h, unpack(fields))
+local set = {}
+local z, f = 1, 2
+for i = 1, n do
+  local b = (i - 1) * 8
+  local kind, key, limit, period, cost = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 6])
   if kind == 'concurrency' then
-    redis.call('ZREM', KEYS[i], ARGV[b + 6])
+    z = z + 1
+    redis.call('ZREM', KEYS[z], ARGV[b + 7])
   else
-    local cur = redis.call('GET', KEYS[i])
-    if cur and cost > 0 then
+    local v, w = tonumber(got[f]), tonumber(got[f + 1])
+    f = f + 2
+    -- Only counters that exist (the hash has its expiry): a refund never creates state.
+    if v and got[1] and cost > 0 then
       if kind == 'gcra' then
-        local tat = math.max(now_us, tonumber(cur) - math.ceil(cost * period * 1000 / limit))
-        redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.max(1, math.ceil((tat - now_us) / 1000)))
+        local owed = 0
+        if w then owed = math.max(0, v - (now - w) * limit / period) end
+        set[#set + 1] = key
+        set[#set + 1] = math.max(0, owed - cost)
+        set[#set + 1] = key .. '@'
+        set[#set + 1] = now
       elseif kind == 'window' then
-        local wstart = math.floor(now_ms / period) * period
-        if ARGV[b + 6] ~= '' then wstart = tonumber(ARGV[b + 6]) end
-        local sep = string.find(cur, '|', 1, true)
-        if sep and tonumber(string.sub(cur, 1, sep - 1)) == wstart then
-          local v = math.max(0, tonumber(string.sub(cur, sep + 1)) - cost)
-          redis.call('SET', KEYS[i], wstart .. '|' .. string.format('%.0f', v), 'KEEPTTL')
+        local start = now - now % period
+        if ARGV[b + 7] ~= '' then start = tonumber(ARGV[b + 7]) end
+        if w == start then
+          set[#set + 1] = key
+          set[#set + 1] = math.max(0, v - cost)
         end
       else
-        redis.call('SET', KEYS[i], math.max(0, tonumber(cur) - cost), 'KEEPTTL')
+        set[#set + 1] = key
+        set[#set + 1] = math.max(0, v - cost)
       end
     end
   end
 end
+if #set > 0 then redis.call('HSET', h, unpack(set)) end
 return 1
 `;
 

@@ -3,7 +3,7 @@ import type { Principal } from '../principal/principal.js';
 import type { Clock } from '../runtime/clock.js';
 import type { RandomSource } from '../runtime/random.js';
 import type { SignalKey } from '../signals.js';
-import type { Decision, GuardContext, ModelDescriptor } from '../types.js';
+import type { Decision, GuardContext, ModelDescriptor, VerdictHeaders } from '../types.js';
 import type { GuardEntry } from './guard-entry.js';
 
 /** What every call of one pipeline shares: built once, read through the context's getters. */
@@ -24,8 +24,9 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   readonly decisions: Decision[] = [];
   /** True once an enforced modify verdict changed the input or output. */
   modified = false;
-  /** Headers from verdicts, for the answer. */
-  responseHeaders: Record<string, string> = {};
+  /** Headers from verdicts not merged yet, in order (objects, or functions that build them). */
+  #pendingHeaders: VerdictHeaders[] | undefined;
+  #headers: Record<string, string> | undefined;
   /** Guards to settle (any of their hooks ran and they have a settle hook), in the order they first ran. */
   toSettle: GuardEntry[] | undefined;
   #state: Map<unknown, unknown> | undefined;
@@ -65,6 +66,23 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   get requestId(): string {
     if (this.#requestId === undefined) this.#requestId = this.runtime.newId();
     return this.#requestId;
+  }
+
+  /** Headers from verdicts, for the answer: merged (and lazy ones built) when first read. */
+  get responseHeaders(): Record<string, string> {
+    if (this.#headers === undefined) this.#headers = {};
+    const pending = this.#pendingHeaders;
+    if (pending !== undefined) {
+      this.#pendingHeaders = undefined;
+      for (const h of pending) Object.assign(this.#headers, typeof h === 'function' ? h() : h);
+    }
+    return this.#headers;
+  }
+
+  /** Adds a verdict's headers; later ones win on the same name. */
+  addHeaders(h: VerdictHeaders): void {
+    if (this.#pendingHeaders === undefined) this.#pendingHeaders = [h];
+    else this.#pendingHeaders.push(h);
   }
 
   /** Created on first use: most calls never touch it. */

@@ -7,6 +7,7 @@ import { asDisclosure, type Disclosure, RAW } from '../disclosure.js';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
 import type { SignalKey } from '../signals.js';
 import type { AnyGuard, Decision, Guard, GuardMode } from '../types.js';
+import { DeadlineQueue } from '../util/timeout.js';
 
 export interface GuardEntry {
   readonly guard: Guard<unknown, unknown>;
@@ -15,6 +16,8 @@ export interface GuardEntry {
   readonly mode: GuardMode;
   readonly failOpen: boolean;
   readonly timeoutMs: number;
+  /** The deadlines of this guard's asynchronous hooks, on one timer (not one per call). */
+  readonly deadlines: DeadlineQueue;
   /** Pre-built allow decisions, so an allowing guard allocates nothing. */
   readonly allowBefore: Decision;
   readonly allowAfter: Decision;
@@ -78,6 +81,7 @@ export function buildEntries(guards: readonly AnyGuard[], pipelineMode: GuardMod
         mode: pipelineMode === 'monitor' ? 'monitor' : (g.mode ?? 'enforce'),
         failOpen: g.onError === 'allow',
         timeoutMs,
+        deadlines: new DeadlineQueue(timeoutMs),
         allowBefore: allow('before'),
         allowAfter: allow('after'),
         writes,

@@ -8,12 +8,15 @@ import { scrubAttributes, scrubText } from '../redaction/scrub.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Instrumentation, SpanRef } from '../telemetry/instrumentation.js';
 import type { Decision, DecisionInfo, GuardVerdict, ModelDescriptor } from '../types.js';
-import { isThenable, withTimeout } from '../util/timeout.js';
+import { isThenable } from '../util/timeout.js';
 import type { CallContext } from './context.js';
 import type { GuardEntry } from './guard-entry.js';
 import { checkVerdict, GuardTimeoutError } from './verdict.js';
 
 type Ctx = CallContext<unknown, unknown>;
+
+/** The settle outcome of every call that went out whole (one object, not one per call). */
+const RELEASED = Object.freeze({ released: true, error: undefined });
 
 export interface GuardRunner {
   /** Runs one hook of one guard; returns a promise only when the hook was asynchronous. */
@@ -45,7 +48,7 @@ export function createGuardRunner(
     telemetry.guardDuration(e.name, phase, ms / 1000);
     const enforce = e.mode === 'enforce';
     if (verdict === undefined || verdict.action === 'allow') {
-      if (verdict?.headers !== undefined) Object.assign(ctx.responseHeaders, verdict.headers);
+      if (verdict?.headers !== undefined) ctx.addHeaders(verdict.headers);
       if (verdict?.signals !== undefined) {
         if (enforce) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
         record(ctx, span, { ...(phase === 'before' ? e.allowBefore : e.allowAfter), signals: verdict.signals, enforced: enforce }, ms);
@@ -55,7 +58,7 @@ export function createGuardRunner(
       return;
     }
     const enforced = enforce && verdict.action !== 'flag';
-    if (verdict.headers !== undefined && verdict.action !== 'deny') Object.assign(ctx.responseHeaders, verdict.headers);
+    if (verdict.headers !== undefined && verdict.action !== 'deny') ctx.addHeaders(verdict.headers);
     // Signals take effect when the guard enforces, whatever the action: a detector's flag raises risk.
     if (enforce && verdict.signals !== undefined) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
     record(
@@ -81,7 +84,7 @@ export function createGuardRunner(
         guard: e.name,
         status: verdict.status,
         retryAfterSeconds: verdict.retryAfterSeconds,
-        headers: verdict.headers,
+        headers: typeof verdict.headers === 'function' ? verdict.headers() : verdict.headers,
         path: verdict.path === undefined ? undefined : scrubText(verdict.path),
       });
     }
@@ -130,10 +133,12 @@ export function createGuardRunner(
       applyOrFail(e, phase, ctx, span, raw, t0);
       return undefined;
     }
-    return withTimeout(raw, e.timeoutMs, () => new GuardTimeoutError(`guard "${e.name}" timed out after ${e.timeoutMs} ms`)).then(
-      (v) => applyOrFail(e, phase, ctx, span, v, t0),
-      (err: unknown) => failed(e, phase, ctx, span, err, clock.monotonic() - t0),
-    );
+    return e.deadlines
+      .race(raw, () => new GuardTimeoutError(`guard "${e.name}" timed out after ${e.timeoutMs} ms`))
+      .then(
+        (v) => applyOrFail(e, phase, ctx, span, v, t0),
+        (err: unknown) => failed(e, phase, ctx, span, err, clock.monotonic() - t0),
+      );
   }
 
   function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, raw: unknown, t0: number): void {
@@ -159,7 +164,7 @@ export function createGuardRunner(
 
   /** Runs settle hooks in reverse order; their failures are recorded, never thrown. Synchronous hooks cost no promise. */
   function settleAll(ctx: Ctx, span: SpanRef, failure: BulwarkError | undefined): Promise<void> | undefined {
-    const outcome = { released: failure === undefined, error: failure === undefined ? undefined : { code: failure.code, guard: failure.guard } };
+    const outcome = failure === undefined ? RELEASED : { released: false, error: { code: failure.code, guard: failure.guard } };
     const entries = ctx.toSettle ?? [];
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i] as GuardEntry;

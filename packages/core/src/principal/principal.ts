@@ -28,7 +28,11 @@ export type PrincipalInput = string | { kind: PrincipalKind; id: string; tier?: 
  */
 export class PrincipalHasher {
   readonly #secret: Buffer;
-  readonly #cache = new LRUCache<string, string>({ max: 10_000 });
+  /**
+   * One cache per kind, keyed by the id itself: no `kind:id` string is built per call, and a caller
+   * whose id string is reused (an in-process app) hits the string's cached hash.
+   */
+  readonly #caches = new Map<PrincipalKind, LRUCache<string, string>>();
   /** True when the secret was generated here (hashes differ between processes). */
   readonly ephemeral: boolean;
 
@@ -44,11 +48,15 @@ export class PrincipalHasher {
   }
 
   hash(kind: PrincipalKind, id: string): string {
-    const key = `${kind}:${id}`;
-    let h = this.#cache.peek(key);
+    let cache = this.#caches.get(kind);
+    if (cache === undefined) {
+      cache = new LRUCache<string, string>({ max: 10_000 });
+      this.#caches.set(kind, cache);
+    }
+    let h = cache.peek(id);
     if (h === undefined) {
-      h = createHmac('sha256', this.#secret).update(key, 'utf8').digest().subarray(0, 16).toString('base64url');
-      this.#cache.set(key, h);
+      h = createHmac('sha256', this.#secret).update(`${kind}:${id}`, 'utf8').digest().subarray(0, 16).toString('base64url');
+      cache.set(id, h);
     }
     return h;
   }

@@ -10,7 +10,7 @@ import { BudgetMemory } from './memory-budget.js';
 import { DetectorMemory } from './memory-detector.js';
 import type { BudgetStore, ConsumeOptions, ConsumeResult, LimitCheck } from './types.js';
 
-export { increment, windowEnd, windowStart } from './memory-budget.js';
+export { windowEnd, windowStart } from './memory-budget.js';
 
 export interface MemoryStoreOptions {
   /** Most budget counters held for known callers (default 100,000). */

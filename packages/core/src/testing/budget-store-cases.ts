@@ -71,6 +71,23 @@ export function budgetStoreCases(source: StoreSource<BudgetStore>, options: Budg
       },
     },
     {
+      name: 'GCRA has no hidden ceiling: a rate of 1e9 a minute admits and reports what it says (no µs resolution bound)',
+      async run() {
+        const s = freshScope();
+        const rate: LimitCheck = { key: 'rate', kind: 'gcra', limit: 1e9, periodMs: 60_000, cost: 1 };
+        assert.equal((await store.consume(s, [rate])).states[0]?.remaining, 1e9 - 1);
+        const half = await store.consume(s, [{ ...rate, cost: 5e8 }]);
+        assert.equal(half.allowed, true);
+        // 1e9 a minute drains ~16,667 units a millisecond: allow for a few ms between the calls.
+        const left = half.states[0]?.remaining ?? -1;
+        assert.ok(left >= 5e8 - 1 && left < 5e8 + 1e6, `remaining ${left}`);
+        const over = await store.consume(s, [{ ...rate, cost: 6e8 }]);
+        assert.equal(over.allowed, false);
+        // ~1e8 units over the burst, at 1e9 a minute: about 6 s.
+        assert.ok(over.retryAfterMs > 5_000 && over.retryAfterMs <= 6_100, `retryAfterMs ${over.retryAfterMs}`);
+      },
+    },
+    {
       name: 'totals never reset; refunds give back, never below zero',
       async run() {
         const s = freshScope();

@@ -29,3 +29,78 @@ export function withTimeout<T>(p: PromiseLike<T>, ms: number, onTimeout?: () => 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
+
+interface Pending {
+  readonly at: number;
+  readonly reject: (e: Error) => void;
+  readonly onTimeout: () => Error;
+  done: boolean;
+}
+
+/**
+ * Deadlines for many calls with the same time limit, on one timer. `withTimeout` arms and clears a
+ * timer per call (two timer-list operations each); on a hot path such as a budget's store call,
+ * that is a good part of the client's cost. Calls made with one time limit expire in the order they
+ * were made, so a FIFO suffices: settling a call only marks it done, and the one timer, armed for
+ * the oldest live call, skips what is done when it fires.
+ */
+export class DeadlineQueue {
+  readonly #ms: number;
+  readonly #items: Pending[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /** Like `withTimeout(p, ms, onTimeout)`; `mapError` (optional) turns the promise's own rejection into another error. */
+  race<T>(p: PromiseLike<T>, onTimeout: () => Error, mapError?: (e: unknown) => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = { at: performance.now() + this.#ms, reject, onTimeout, done: false };
+      this.#items.push(entry);
+      if (this.#timer === undefined) this.#arm(this.#ms);
+      p.then(
+        (v) => {
+          entry.done = true;
+          resolve(v);
+        },
+        (e: unknown) => {
+          entry.done = true;
+          reject(mapError === undefined ? e : mapError(e));
+        },
+      );
+    });
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(ms)));
+    // A pending deadline must not keep the process alive on its own.
+    this.#timer.unref?.();
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const now = performance.now();
+    const items = this.#items;
+    while (this.#head < items.length) {
+      const e = items[this.#head] as Pending;
+      if (!e.done && e.at > now) break;
+      this.#head++;
+      if (!e.done) {
+        e.done = true;
+        e.reject(e.onTimeout());
+      }
+    }
+    if (this.#head === items.length) {
+      items.length = 0;
+      this.#head = 0;
+      return;
+    }
+    if (this.#head > 1024) {
+      items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    this.#arm((items[this.#head] as Pending).at - now);
+  };
+}

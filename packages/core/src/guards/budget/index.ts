@@ -21,7 +21,7 @@ import { MemoryStore } from '../../stores/memory.js';
 import { namedBudgetStore } from '../../stores/named.js';
 import { type BudgetStore, type ConsumeOptions, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from '../../stores/types.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
-import { withTimeout } from '../../util/timeout.js';
+import { DeadlineQueue } from '../../util/timeout.js';
 import { defineGuard, type GuardFactoryContext } from '../define.js';
 import { checksFor, neverFits, rateLimitHeaders, refundChecks } from './checks.js';
 import { type BudgetOptions, budgetSchema, type TierLimits } from './schema.js';
@@ -39,6 +39,8 @@ interface Reservation {
   readonly rows: number;
   readonly weight: number;
   readonly degraded: boolean;
+  /** A concurrency slot was taken (it is given back in settle). */
+  readonly leased: boolean;
 }
 
 interface Plan {
@@ -60,6 +62,8 @@ type Lease = { readonly id: string; readonly ttlMs: number };
 type Outcome = Charge | Exceeds | { ok: 'open' };
 
 const KEY = Symbol('budget');
+const NONE: LimitCheck[] = [];
+const NONE_STATES: readonly LimitState[] = [];
 class StoreDown extends Error {}
 const warned = new Set<string>();
 
@@ -144,15 +148,39 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   }
 
   /** A store call with the guard's time limit; any failure becomes a StoreError (the failure policy applies). */
-  const timed = <T>(p: Promise<T>): Promise<T> =>
-    withTimeout(p, timeoutMs, () => new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`)).catch((e: unknown) => {
-      throw e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e });
-    });
+  const deadlines = new DeadlineQueue(timeoutMs);
+  const late = () => new StoreError(`store ${store.name} did not answer within ${timeoutMs} ms`);
+  const asStoreError = (e: unknown) => (e instanceof StoreError ? e : new StoreError(`store ${store.name} failed`, { cause: e }));
+  const timed = <T>(p: Promise<T>): Promise<T> => deadlines.race(p, late, asStoreError);
 
   const plan = (limits: TierLimits, rows: number, weight: number, divideBy: number, lease: Lease | undefined): Plan => ({
     checks: checksFor(limits, rows, rows * weight, divideBy, lease),
     global: o.global ? checksFor(o.global, rows, rows * weight, divideBy) : [],
   });
+  /**
+   * The hot path's plan: the checks of the last (rows, weight) of each tier, built once and reused
+   * while calls look alike (the store keeps none of them); only a concurrency lease is per call.
+   */
+  const memos = new Map<TierLimits, Plan & { readonly rows: number; readonly weight: number; readonly fits: boolean }>();
+  const planSync = (limits: TierLimits, rows: number, weight: number, lease: Lease | undefined): Plan | undefined => {
+    let m = memos.get(limits);
+    if (m === undefined || m.rows !== rows || m.weight !== weight) {
+      const p = plan(limits, rows, weight, 1, undefined);
+      m = { ...p, rows, weight, fits: neverFits(p.checks) === -1 && neverFits(p.global) === -1 };
+      memos.set(limits, m);
+    }
+    if (!m.fits) return undefined;
+    if (lease === undefined) return m;
+    const inflight = checksFor({ concurrency: limits.concurrency }, rows, 0, 1, lease);
+    return { checks: [...m.checks, ...inflight], global: m.global };
+  };
+  /** The overflow bucket of the call being decided synchronously, computed only if a full store asks for it. */
+  let deciding: GuardContext<unknown, Prediction[]> | undefined;
+  const lazyOverflow: ConsumeOptions = {
+    get overflowScope() {
+      return deciding === undefined ? undefined : overflowOf(deciding).overflowScope;
+    },
+  };
   /** A concurrency slot is a lease with a random id: its release is by id, a lost release costs at most `leaseMs`. */
   const leaseFor = (ctx: GuardContext<unknown, Prediction[]>, limits: TierLimits): Lease | undefined =>
     limits.concurrency === undefined ? undefined : { id: Buffer.from(ctx.random.fill(new Uint8Array(16))).toString('base64url'), ttlMs: o.leaseMs };
@@ -252,7 +280,8 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   function allowed(ctx: GuardContext<unknown, Prediction[]>, r: Reservation, cacheKey: string): GuardVerdict<unknown> | undefined {
     ctx.state.set(KEY, r);
     if (!headersOn) return undefined;
-    const headers =
+    // Built when the answer's headers are read (an HTTP answer), not for in-process calls that never read them.
+    const headers = () =>
       r.global.length > 0
         ? rateLimitHeaders([...r.checks, ...r.global], [...r.states, ...r.globalStates], r.weight, policies, cacheKey)
         : rateLimitHeaders(r.checks, r.states, r.weight, policies, cacheKey);
@@ -268,6 +297,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     rows,
     weight,
     degraded,
+    leased: c.checks.length > 0 && c.checks[c.checks.length - 1]?.kind === 'concurrency',
   });
 
   /**
@@ -278,14 +308,17 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   function beforeSync(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | null {
     const limits = limitsOf(ctx);
     const weight = reserveWeight(ctx.maxDisclosure);
-    const p = plan(limits, ctx.queries, weight, 1, leaseFor(ctx, limits));
-    if (neverFits(p.checks) !== -1 || neverFits(p.global) !== -1) return null;
+    const p = planSync(limits, ctx.queries, weight, leaseFor(ctx, limits));
+    if (p === undefined) return null;
     let r: Charge;
+    deciding = ctx;
     try {
-      r = chargeSync(store, ctx.principal.hash, p, overflowOf(ctx));
+      r = chargeSync(store, ctx.principal.hash, p, lazyOverflow);
     } catch (err) {
       if (err instanceof StoreError) return null;
       throw err;
+    } finally {
+      deciding = undefined;
     }
     if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName, weight);
     return allowed(ctx, reservation(store, r, ctx.queries, weight, false), ctx.principal.tier ?? 'default');
@@ -295,13 +328,50 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     if (store.consumeSync !== undefined) {
       const v = beforeSync(ctx);
       if (v !== null) return v;
+      return beforeAsync(ctx);
     }
-    return beforeAsync(ctx);
+    return beforeRemote(ctx);
   }
 
-  async function beforeAsync(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+  /**
+   * A remote store's hot path: one store call under one deadline, one promise chain. A call with
+   * global limits (two store calls), one that no wait could admit, a refusal that may degrade and a
+   * store failure take the general path (`decide`), which applies the failure policy.
+   */
+  function beforeRemote(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+    const limits = limitsOf(ctx);
+    const weight = reserveWeight(ctx.maxDisclosure);
+    const p = planSync(limits, ctx.queries, weight, leaseFor(ctx, limits));
+    if (p === undefined || p.global.length > 0 || p.checks.length === 0) return beforeAsync(ctx);
+    const scope = ctx.principal.hash;
+    const checks = p.checks;
+    return consumeTimed(store, scope, checks, undefined).then(
+      (mine): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> => {
+        if (!mine.allowed) return degrade ? beforeAsync(ctx) : refusal(mine, checks, 'caller', weight);
+        const r: Reservation = {
+          store,
+          scope: mine.scope ?? scope,
+          checks,
+          states: mine.states,
+          global: NONE,
+          globalStates: NONE_STATES,
+          rows: ctx.queries,
+          weight,
+          degraded: false,
+          leased: checks[checks.length - 1]?.kind === 'concurrency',
+        };
+        return allowed(ctx, r, ctx.principal.tier ?? 'default');
+      },
+      (err: unknown) => {
+        if (!(err instanceof StoreError)) throw err;
+        return beforeAsync(ctx, true);
+      },
+    );
+  }
+
+  async function beforeAsync(ctx: GuardContext<unknown, Prediction[]>, storeFailed = false): Promise<GuardVerdict<unknown> | undefined> {
     try {
-      return await decide(ctx);
+      return await decide(ctx, storeFailed);
     } catch (err) {
       // Failing closed on a store outage is a decision with its own code (503 store_unavailable),
       // not a guard failure; anything else is a bug and fails closed as one.
@@ -310,7 +380,8 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     }
   }
 
-  async function decide(ctx: GuardContext<unknown, Prediction[]>): Promise<GuardVerdict<unknown> | undefined> {
+  /** The general path; `storeFailed`: the store already failed this call (the hot path's attempt), go straight to the failure policy. */
+  async function decide(ctx: GuardContext<unknown, Prediction[]>, storeFailed: boolean): Promise<GuardVerdict<unknown> | undefined> {
     const limits = limitsOf(ctx);
     const scope = ctx.principal.hash;
     const lease = leaseFor(ctx, limits);
@@ -324,6 +395,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       const too = exceeds(p);
       if (too !== undefined) return too;
       try {
+        if (storeFailed && s === store) throw new StoreError(`store ${store.name} failed`);
         return await charge(s, scope, p, overflow);
       } catch (err) {
         if (!(err instanceof StoreError) || s === fallback) throw err;
@@ -387,6 +459,8 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       // What stays charged: the weight of what left (never more than was reserved), or nothing.
       const kept = released ? r.rows * Math.min(r.weight, weights[ctx.disclosure.kind]) : 0;
       const back = Math.max(0, r.rows * r.weight - kept);
+      // The common case: the answer revealed what was reserved and no slot is held.
+      if (back === 0 && r.leased === false) return undefined;
       const mine = refundChecks(r.checks, r.states, back);
       const theirs = back > 0 && r.global.length > 0 ? refundChecks(r.global, r.globalStates, back) : [];
       if (mine.length === 0 && theirs.length === 0) return undefined;
