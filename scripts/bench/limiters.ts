@@ -52,7 +52,7 @@ function push(to: Record<string, number[]>, key: string, value: number): void {
   else list.push(value);
 }
 
-async function inProcess(quick: boolean): Promise<LimitersBench['inProcessNs']> {
+export async function benchLimitersInProcess(quick: boolean): Promise<LimitersBench['inProcessNs']> {
   const erl = new ErlMemoryStore();
   erl.init({ windowMs: 60_000 } as ErlOptions);
   const rlf = new RateLimiterMemory({ points: LIMIT, duration: 60 });
@@ -98,7 +98,7 @@ async function serverUs(client: Redis): Promise<number> {
   return us;
 }
 
-async function onRedis(quick: boolean, redisUrl: string) {
+export async function onRedis(quick: boolean, redisUrl: string) {
   const client = new Redis(redisUrl, { enableOfflineQueue: false });
   await new Promise<void>((r) => client.once('ready', () => r()));
   const prefix = `bench-limiters:${process.pid}:`;
@@ -123,6 +123,7 @@ async function onRedis(quick: boolean, redisUrl: string) {
       for (let i = 0; i < 200; i++) await fn(i); // scripts loaded, keys warm
       await client.config('RESETSTAT');
       const c0 = process.cpuUsage();
+      // 16 in flight keep Redis busy: one at a time, an idle VM's wake-ups double every figure.
       let i = 0;
       await Promise.all(
         Array.from({ length: 16 }, async () => {
@@ -197,7 +198,7 @@ const p99 = (xs: number[]) => {
 };
 
 export async function benchLimiters(quick = false, redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'): Promise<LimitersBench> {
-  const inProcessNs = await inProcess(quick);
+  const inProcessNs = await benchLimitersInProcess(quick);
   const redis = await onRedis(quick, redisUrl);
   const pinning = pinLoadGenerator();
   const body = JSON.stringify({ inputs: [fraudData().test.x[0]] });

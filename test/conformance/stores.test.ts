@@ -53,6 +53,23 @@ describe('RedisStore', () => {
     for (const k of keys.slice(0, 200)) expect(k).toMatch(/^test:[0-9a-f]+:\{([A-Za-z0-9_-]{22}|global)\}:(d:)?[a-z:]+$/);
   });
 
+  it('keeps a caller in one hash that expires when its counters may go, persists with a total, and is never created by a refund', async () => {
+    const hasher = new PrincipalHasher('conformance-secret-0123456789');
+    const [a, b, c] = ['ttl-a', 'ttl-b', 'ttl-c'].map((id) => hasher.hash('user', id)) as [string, string, string];
+    const key = (scope: string) => `${made.prefix}{${scope}}:b`;
+    const rate = { key: 'rate', kind: 'gcra' as const, limit: 10, periodMs: 1000, cost: 1 };
+    const minute = { key: 'quota:minute', kind: 'window' as const, limit: 100, periodMs: 60_000, cost: 1 };
+    await made.store.consume(a, [rate, minute]);
+    const ttl = await made.client.pttl(key(a));
+    // Until the minute window ends at the latest (the rate's debt drains within about two seconds).
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await made.store.consume(b, [rate, { key: 'life', kind: 'total' as const, limit: 5, cost: 1 }]);
+    expect(await made.client.pttl(key(b))).toBe(-1);
+    await made.store.refund(c, [rate, minute]);
+    expect(await made.client.exists(key(c))).toBe(0);
+  });
+
   it('reloads its scripts after the server forgot them (SCRIPT FLUSH, restart, new node)', async () => {
     const check = { key: 'q', kind: 'window' as const, limit: 5, periodMs: 60_000, cost: 1 };
     const scope = new PrincipalHasher('conformance-secret-0123456789').hash('user', 'noscript');

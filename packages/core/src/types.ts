@@ -89,9 +89,9 @@ interface VerdictBase {
   readonly code: string;
   /**
    * Response headers to send (e.g. `RateLimit`). On allow, flag and modify verdicts they go on the
-   * successful answer; on a deny, on the error answer. A function is called only when the
-   * answer's headers are read (an adapter writing a response, `run`'s result): in-process calls
-   * that never read them do not pay for building them.
+   * successful answer; on a deny, on the error answer. A function is called, as a method of the
+   * verdict, only when the answer's headers are read (an adapter writing a response, `run`'s
+   * result): in-process calls that never read them do not pay for building them.
    */
   readonly headers?: VerdictHeaders;
   /** Human-readable; must not contain raw inputs, secrets or scores. */

@@ -132,34 +132,41 @@ export class RedisStore implements BudgetStore, DetectorStore {
     return k;
   }
 
-  /** EVALSHA arguments of a budget script: numkeys, the hash, one sorted set per concurrency check, then eight values per check. */
+  /**
+   * EVALSHA arguments of a budget script: numkeys, the hash, one sorted set per concurrency check;
+   * then F, the F hash fields the checks read (two per limit that is not a concurrency slot), and
+   * five to seven values per check (scripts.ts).
+   */
   #args(scope: string, checks: readonly LimitCheck[]): (string | number)[] {
-    const keys: (string | number)[] = [1, this.#hashKey(scope)];
-    const args: (string | number)[] = [];
+    const out: (string | number)[] = [1, this.#hashKey(scope)];
+    const fields: string[] = [];
+    const values: (string | number)[] = [];
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i] as LimitCheck;
       const period = c.periodMs ?? 1000;
       const burst = c.burst ?? c.limit;
       if (!isCount(c.limit) || !isCount(c.cost) || !isCount(period) || !isCount(burst))
         throw new StoreError(`limits and costs must be integers >= 0 (check ${i})`);
-      let a: string | number = '';
-      let b: string | number = '';
+      values.push(c.kind, c.limit, period, burst, c.cost);
       if (c.kind === 'concurrency') {
         const l = c.lease;
         if (l === undefined || !LEASE_ID.test(l.id) || !Number.isSafeInteger(l.ttlMs) || l.ttlMs < 1 || l.ttlMs > 86_400_000)
           throw new StoreError('concurrency checks need a lease: an id of 1-64 printable characters and ttlMs in [1, 86400000]');
-        a = l.id;
-        b = l.ttlMs;
-        keys.push(this.key(scope, c.key));
-        (keys[0] as number)++;
-      } else if (c.kind === 'window' && c.windowStart !== undefined) {
-        if (!Number.isSafeInteger(c.windowStart)) throw new StoreError('windowStart must be an integer');
-        a = c.windowStart;
-      } else if (c.kind !== 'gcra' && c.kind !== 'window' && c.kind !== 'total') throw new StoreError(`unknown limit kind (check ${i})`);
-      args.push(c.kind, c.key, c.limit, period, burst, c.cost, a, b);
+        values.push(l.id, l.ttlMs);
+        out.push(this.key(scope, c.key));
+        (out[0] as number)++;
+        continue;
+      }
+      if (c.kind === 'window') {
+        if (c.windowStart !== undefined && !Number.isSafeInteger(c.windowStart)) throw new StoreError('windowStart must be an integer');
+        values.push(c.windowStart ?? '');
+      } else if (c.kind !== 'gcra' && c.kind !== 'total') throw new StoreError(`unknown limit kind (check ${i})`);
+      fields.push(c.key, timeField(c.key));
     }
-    for (let i = 0; i < args.length; i++) keys.push(args[i] as string | number);
-    return keys;
+    out.push(fields.length);
+    for (let i = 0; i < fields.length; i++) out.push(fields[i] as string);
+    for (let i = 0; i < values.length; i++) out.push(values[i] as string | number);
+    return out;
   }
 
   /** One script call: EVALSHA, or EVAL when the server does not hold the script (a restart, a new cluster node). */
@@ -176,6 +183,18 @@ export class RedisStore implements BudgetStore, DetectorStore {
 
 const NOTHING: ConsumeResult = Object.freeze({ allowed: true, refusedBy: undefined, retryAfterMs: 0, states: Object.freeze([]) as readonly LimitState[] });
 const isCount = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
+/** `<key>@`: the field of a counter's time (GCRA) or window start, built once per key. */
+const timeFields = new Map<string, string>();
+function timeField(key: string): string {
+  let f = timeFields.get(key);
+  if (f === undefined) {
+    f = `${key}@`;
+    if (timeFields.size >= 1000) timeFields.clear();
+    timeFields.set(key, f);
+  }
+  return f;
+}
 
 /** { allowed, refusedBy (1-based), retryAfterMs, nowMs, then remaining and resetMs per check } → a ConsumeResult. */
 function parseConsume(reply: number[], checks: readonly LimitCheck[]): ConsumeResult {

@@ -16,120 +16,134 @@
  * whole µs: no clock resolution caps the rate. Concurrency slots are leases in a sorted set of their
  * own (`KEYS[1 + j]` for the j-th concurrency check, same slot), scored by expiry.
  *
- * ARGV, per check, eight values: kind, key, limit, period ms, burst, cost, a, b, where
- *   concurrency: a = lease id, b = lease ttl ms
- *   window (refund only): a = start of the window charged ('' for the current one)
+ * ARGV: first F, the number of hash fields the checks read (two per limit that is not a
+ * concurrency slot), then those F field names in check order (`<key>`, `<key>@`), so that HMGET
+ * takes them as they are (no table or string built in Lua), then per check five values, kind,
+ * limit, period ms, burst, cost, and by kind:
+ *   concurrency: two more, the lease id and its ttl ms;
+ *   window: one more, the start of the window charged (refunds; '' for the current one).
+ * Every argument costs the script about 0.1 µs (Redis builds ARGV as Lua strings), so none is sent
+ * that the kind does not use.
  */
 
 /** consume → { allowed (0|1), refusedBy (1-based, 0 if none), retryAfterMs, nowMs, then per check: remaining, resetMs } */
 export const CONSUME = `
+local floor, ceil = math.floor, math.ceil
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 local h = KEYS[1]
-local n = #ARGV / 8
-local fields = {'~exp'}
-for i = 1, n do
-  local b = (i - 1) * 8
-  local kind, key = ARGV[b + 1], ARGV[b + 2]
-  if kind ~= 'concurrency' then
-    fields[#fields + 1] = key
-    fields[#fields + 1] = key .. '@'
-  end
-end
-local got = redis.call('HMGET', h, unpack(fields))
+local nf = tonumber(ARGV[1])
+local got = redis.call('HMGET', h, '~exp', unpack(ARGV, 2, nf + 1))
 local exp = tonumber(got[1])
 local out = {1, 0, 0, now}
-local nxt, at = {}, {}
-local refused, retry, z, f = 0, 0, 1, 2
+-- The HSET arguments are built in the same pass: thrown away if a check refuses.
+local set, k = {}, 0
+local leases
+local refused, retry, z, f, i = 0, 0, 1, 2, 0
 local need, total = 0, false
-for i = 1, n do
-  local b = (i - 1) * 8
-  local kind, limit, period, burst, cost = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
+local b, last = nf + 1, #ARGV
+while b < last do
+  i = i + 1
+  local kind, limit, period, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
   local ok, remaining, reset = false, 0, 0
-  if kind == 'concurrency' then
+  if kind == 'gcra' then
+    local burst = tonumber(ARGV[b + 4])
+    local v, w = tonumber(got[f]), tonumber(got[f + 1])
+    local owed = 0
+    if v and w then
+      owed = v - (now - w) * limit / period
+      if owed < 0 then owed = 0 end
+    end
+    local after = owed + cost
+    ok = after <= burst
+    local held = ok and after or owed
+    remaining = floor(burst - held)
+    if remaining < 0 then remaining = 0 end
+    reset = ceil(held * period / limit)
+    if not ok and refused == 0 then retry = ceil((after - burst) * period / limit) end
+    if cost > 0 then
+      -- Numbers go to Redis as they are (written with 17 significant digits: exact round trips).
+      set[k + 1], set[k + 2], set[k + 3], set[k + 4] = ARGV[f], after, ARGV[f + 1], now
+      k = k + 4
+      local keep = now + ceil(after * period / limit) + period
+      if keep > need then need = keep end
+    end
+    f = f + 2
+    b = b + 5
+  elseif kind == 'window' then
+    local v, w = tonumber(got[f]), tonumber(got[f + 1])
+    local start = now - now % period
+    local used = 0
+    if v and w == start then used = v end
+    ok = (used + cost) <= limit
+    remaining = limit - (ok and (used + cost) or used)
+    if remaining < 0 then remaining = 0 end
+    reset = start + period - now
+    if not ok and refused == 0 and cost <= limit then retry = reset end
+    if cost > 0 then
+      set[k + 1], set[k + 2], set[k + 3], set[k + 4] = ARGV[f], used + cost, ARGV[f + 1], start
+      k = k + 4
+      if start + period > need then need = start + period end
+    end
+    f = f + 2
+    b = b + 6
+  elseif kind == 'concurrency' then
     z = z + 1
     redis.call('ZREMRANGEBYSCORE', KEYS[z], '-inf', now)
     local live = redis.call('ZCARD', KEYS[z])
     local taking = 0
-    if cost > 0 and not redis.call('ZSCORE', KEYS[z], ARGV[b + 7]) then taking = 1 end
+    if cost > 0 and not redis.call('ZSCORE', KEYS[z], ARGV[b + 6]) then taking = 1 end
     ok = (live + taking) <= limit
-    remaining = math.max(0, limit - (ok and (live + taking) or live))
+    remaining = limit - (ok and (live + taking) or live)
+    if remaining < 0 then remaining = 0 end
+    if cost > 0 then
+      if not leases then leases = {} end
+      leases[#leases + 1] = z
+      leases[#leases + 1] = b
+    end
+    b = b + 7
   else
-    local v, w = tonumber(got[f]), tonumber(got[f + 1])
-    f = f + 2
-    if kind == 'gcra' then
-      local owed = 0
-      if v and w then owed = math.max(0, v - (now - w) * limit / period) end
-      local after = owed + cost
-      ok = after <= burst
-      local held = ok and after or owed
-      remaining = math.max(0, math.floor(burst - held))
-      reset = math.ceil(held * period / limit)
-      if not ok and refused == 0 then retry = math.ceil((after - burst) * period / limit) end
-      nxt[i], at[i] = after, now
-      need = math.max(need, now + math.ceil(after * period / limit) + period)
-    elseif kind == 'window' then
-      local start = now - now % period
-      local used = 0
-      if v and w == start then used = v end
-      ok = (used + cost) <= limit
-      remaining = math.max(0, limit - (ok and (used + cost) or used))
-      reset = start + period - now
-      if not ok and refused == 0 and cost <= limit then retry = reset end
-      nxt[i], at[i] = used + cost, start
-      need = math.max(need, start + period)
-    else
-      local used = v or 0
-      ok = (used + cost) <= limit
-      remaining = math.max(0, limit - (ok and (used + cost) or used))
-      nxt[i] = used + cost
+    local used = tonumber(got[f]) or 0
+    ok = (used + cost) <= limit
+    remaining = limit - (ok and (used + cost) or used)
+    if remaining < 0 then remaining = 0 end
+    if cost > 0 then
+      set[k + 1], set[k + 2] = ARGV[f], used + cost
+      k = k + 2
       total = true
     end
+    f = f + 2
+    b = b + 5
   end
   if not ok and refused == 0 then refused = i end
-  out[#out + 1] = remaining
-  out[#out + 1] = reset
+  out[2 * i + 3], out[2 * i + 4] = remaining, reset
 end
 if refused > 0 then
   out[1], out[2], out[3] = 0, refused, retry
   return out
 end
-local set = {}
-z = 1
-for i = 1, n do
-  local b = (i - 1) * 8
-  local kind, key, cost = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 6])
-  if kind == 'concurrency' then
-    z = z + 1
-    if cost > 0 then
-      local ttl = tonumber(ARGV[b + 8])
-      redis.call('ZADD', KEYS[z], now + ttl, ARGV[b + 7])
-      -- The set lives as long as its longest lease; each lease expires on its own (ZREMRANGEBYSCORE).
-      if redis.call('PTTL', KEYS[z]) < ttl then redis.call('PEXPIRE', KEYS[z], ttl) end
-    end
-  elseif cost > 0 then
-    -- Numbers go to Redis as they are (it writes them with %.17g: exact round trips).
-    set[#set + 1] = key
-    set[#set + 1] = nxt[i]
-    if at[i] then
-      set[#set + 1] = key .. '@'
-      set[#set + 1] = at[i]
-    end
+if leases then
+  for j = 1, #leases, 2 do
+    local key, a = KEYS[leases[j]], leases[j + 1]
+    local ttl = tonumber(ARGV[a + 7])
+    redis.call('ZADD', key, now + ttl, ARGV[a + 6])
+    -- The set lives as long as its longest lease; each lease expires on its own (ZREMRANGEBYSCORE).
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
   end
 end
-if #set > 0 then
+if k > 0 then
+  local extend = false
   if total then
-    if exp ~= -1 then set[#set + 1] = '~exp'; set[#set + 1] = -1 end
+    if exp ~= -1 then set[k + 1], set[k + 2] = '~exp', -1; extend = true end
   elseif exp == nil or need > exp then
-    -- Later than needed, so that it is set about once per period rather than on every decision.
-    set[#set + 1] = '~exp'
-    set[#set + 1] = need
+    -- Later than needed (a drained debt plus one period, a window's end), so that it is pushed back
+    -- about once per period rather than on every decision.
+    set[k + 1], set[k + 2] = '~exp', need
+    extend = true
   end
   redis.call('HSET', h, unpack(set))
-  if total then
-    if exp ~= -1 then redis.call('PERSIST', h) end
-  elseif exp == nil or need > exp then
-    redis.call('PEXPIREAT', h, need)
+  if extend then
+    if total then redis.call('PERSIST', h) else redis.call('PEXPIREAT', h, need) end
   end
 end
 return out
@@ -140,49 +154,42 @@ export const REFUND = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local h = KEYS[1]
-local n = #ARGV / 8
-local fields = {'~exp'}
-for i = 1, n do
-  local b = (i - 1) * 8
-  if ARGV[b + 1] ~= 'concurrency' then
-    fields[#fields + 1] = ARGV[b + 2]
-    fields[#fields + 1] = ARGV[b + 2] .. '@'
-  end
-end
-local got = redis.call('HMGET', h, unpack(fields))
+local nf = tonumber(ARGV[1])
+local got = redis.call('HMGET', h, '~exp', unpack(ARGV, 2, nf + 1))
 local set = {}
 local z, f = 1, 2
-for i = 1, n do
-  local b = (i - 1) * 8
-  local kind, key, limit, period, cost = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 6])
+local b = nf + 1
+while b < #ARGV do
+  local kind, limit, period, cost = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5])
   if kind == 'concurrency' then
     z = z + 1
-    redis.call('ZREM', KEYS[z], ARGV[b + 7])
+    redis.call('ZREM', KEYS[z], ARGV[b + 6])
   else
     local v, w = tonumber(got[f]), tonumber(got[f + 1])
-    f = f + 2
     -- Only counters that exist (the hash has its expiry): a refund never creates state.
     if v and got[1] and cost > 0 then
       if kind == 'gcra' then
         local owed = 0
         if w then owed = math.max(0, v - (now - w) * limit / period) end
-        set[#set + 1] = key
+        set[#set + 1] = ARGV[f]
         set[#set + 1] = math.max(0, owed - cost)
-        set[#set + 1] = key .. '@'
+        set[#set + 1] = ARGV[f + 1]
         set[#set + 1] = now
       elseif kind == 'window' then
         local start = now - now % period
-        if ARGV[b + 7] ~= '' then start = tonumber(ARGV[b + 7]) end
+        if ARGV[b + 6] ~= '' then start = tonumber(ARGV[b + 6]) end
         if w == start then
-          set[#set + 1] = key
+          set[#set + 1] = ARGV[f]
           set[#set + 1] = math.max(0, v - cost)
         end
       else
-        set[#set + 1] = key
+        set[#set + 1] = ARGV[f]
         set[#set + 1] = math.max(0, v - cost)
       end
     end
+    f = f + 2
   end
+  if kind == 'concurrency' then b = b + 7 elseif kind == 'window' then b = b + 6 else b = b + 5 end
 end
 if #set > 0 then redis.call('HSET', h, unpack(set)) end
 return 1

@@ -67,6 +67,8 @@ export async function runCall(plan: CallPlan, target: CallTarget, input: unknown
   try {
     target.validate?.(input);
     ctx = new CallContext<unknown, unknown>(runtime, principal, target.count(input), input, callOptions);
+    const timing = recording || telemetry.timesDurations;
+    ctx.timing = timing;
     if (recording) {
       telemetry.setAttributes(span, {
         [C.ATTR_REQUEST_ID]: ctx.requestId,
@@ -82,7 +84,7 @@ export async function runCall(plan: CallPlan, target: CallTarget, input: unknown
       if (pending !== undefined) await pending;
     }
 
-    const t0 = runtime.clock.monotonic();
+    const t0 = timing ? runtime.clock.monotonic() : 0;
     try {
       const out = target.takesSignal ? target.predict(ctx.input, callOptions.signal) : target.predict(ctx.input);
       ctx.output = isThenable(out) ? await out : out;
@@ -90,8 +92,8 @@ export async function runCall(plan: CallPlan, target: CallTarget, input: unknown
       if (isBulwarkError(err)) throw err;
       throw new BulwarkError('model_unavailable', 'model inference failed', { cause: err });
     }
-    const modelMs = runtime.clock.monotonic() - t0;
-    telemetry.modelDuration(modelMs / 1000);
+    const modelMs = timing ? runtime.clock.monotonic() - t0 : 0;
+    if (timing) telemetry.modelDuration(modelMs / 1000);
 
     for (let i = 0; i < after.length; i++) {
       const pending = runner.step(after[i] as GuardEntry, 'after', ctx, span);

@@ -4,6 +4,16 @@ import type { Clock } from '../runtime/clock.js';
 import type { RandomSource } from '../runtime/random.js';
 import type { SignalKey } from '../signals.js';
 import type { Decision, GuardContext, ModelDescriptor, VerdictHeaders } from '../types.js';
+
+/** A verdict that carries headers. */
+export type HeaderSource = { readonly headers?: VerdictHeaders | undefined };
+
+/** A verdict's headers; a function is called as a method of its verdict. */
+export function headersOf(v: HeaderSource): Readonly<Record<string, string>> | undefined {
+  const h = v.headers;
+  return typeof h === 'function' ? h.call(v) : h;
+}
+
 import type { GuardEntry } from './guard-entry.js';
 
 /** What every call of one pipeline shares: built once, read through the context's getters. */
@@ -24,8 +34,11 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   readonly decisions: Decision[] = [];
   /** True once an enforced modify verdict changed the input or output. */
   modified = false;
-  /** Headers from verdicts not merged yet, in order (objects, or functions that build them). */
-  #pendingHeaders: VerdictHeaders[] | undefined;
+  /** Whether durations are measured in this call (they go to a metrics SDK or a recording span). */
+  timing = false;
+  /** Verdicts whose headers are not merged yet, in order (the first, then the rest). */
+  #pendingHeader: HeaderSource | undefined;
+  #pendingHeaders: HeaderSource[] | undefined;
   #headers: Record<string, string> | undefined;
   /** Guards to settle (any of their hooks ran and they have a settle hook), in the order they first ran. */
   toSettle: GuardEntry[] | undefined;
@@ -71,17 +84,21 @@ export class CallContext<I, O> implements GuardContext<I, O> {
   /** Headers from verdicts, for the answer: merged (and lazy ones built) when first read. */
   get responseHeaders(): Record<string, string> {
     if (this.#headers === undefined) this.#headers = {};
-    const pending = this.#pendingHeaders;
-    if (pending !== undefined) {
+    const first = this.#pendingHeader;
+    if (first !== undefined) {
+      const rest = this.#pendingHeaders;
+      this.#pendingHeader = undefined;
       this.#pendingHeaders = undefined;
-      for (const h of pending) Object.assign(this.#headers, typeof h === 'function' ? h() : h);
+      Object.assign(this.#headers, headersOf(first));
+      if (rest !== undefined) for (const v of rest) Object.assign(this.#headers, headersOf(v));
     }
     return this.#headers;
   }
 
-  /** Adds a verdict's headers; later ones win on the same name. */
-  addHeaders(h: VerdictHeaders): void {
-    if (this.#pendingHeaders === undefined) this.#pendingHeaders = [h];
+  /** Adds a verdict's headers (built when read, if a function); later ones win on the same name. */
+  addHeaders(h: HeaderSource): void {
+    if (this.#pendingHeader === undefined) this.#pendingHeader = h;
+    else if (this.#pendingHeaders === undefined) this.#pendingHeaders = [h];
     else this.#pendingHeaders.push(h);
   }
 

@@ -6,6 +6,7 @@
 import { asDisclosure, type Disclosure, RAW } from '../disclosure.js';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
 import type { SignalKey } from '../signals.js';
+import { guardDurationAttributes } from '../telemetry/instrumentation.js';
 import type { AnyGuard, Decision, Guard, GuardMode } from '../types.js';
 import { DeadlineQueue } from '../util/timeout.js';
 
@@ -16,6 +17,8 @@ export interface GuardEntry {
   readonly mode: GuardMode;
   readonly failOpen: boolean;
   readonly timeoutMs: number;
+  /** Attributes of this guard's duration samples, per phase (built once). */
+  readonly durationAttributes: ReturnType<typeof guardDurationAttributes>;
   /** The deadlines of this guard's asynchronous hooks, on one timer (not one per call). */
   readonly deadlines: DeadlineQueue;
   /** Pre-built allow decisions, so an allowing guard allocates nothing. */
@@ -82,6 +85,7 @@ export function buildEntries(guards: readonly AnyGuard[], pipelineMode: GuardMod
         failOpen: g.onError === 'allow',
         timeoutMs,
         deadlines: new DeadlineQueue(timeoutMs),
+        durationAttributes: guardDurationAttributes(g.name),
         allowBefore: allow('before'),
         allowAfter: allow('after'),
         writes,

@@ -9,7 +9,7 @@ import type { Clock } from '../runtime/clock.js';
 import type { Instrumentation, SpanRef } from '../telemetry/instrumentation.js';
 import type { Decision, DecisionInfo, GuardVerdict, ModelDescriptor } from '../types.js';
 import { isThenable } from '../util/timeout.js';
-import type { CallContext } from './context.js';
+import { type CallContext, headersOf } from './context.js';
 import type { GuardEntry } from './guard-entry.js';
 import { checkVerdict, GuardTimeoutError } from './verdict.js';
 
@@ -45,10 +45,10 @@ export function createGuardRunner(
 
   /** A verdict turned into a decision and, in enforce mode, applied to the call. */
   function apply(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, verdict: GuardVerdict<unknown> | undefined, ms: number): void {
-    telemetry.guardDuration(e.name, phase, ms / 1000);
+    if (ctx.timing) telemetry.guardDuration(e.durationAttributes[phase], ms / 1000);
     const enforce = e.mode === 'enforce';
     if (verdict === undefined || verdict.action === 'allow') {
-      if (verdict?.headers !== undefined) ctx.addHeaders(verdict.headers);
+      if (verdict?.headers !== undefined) ctx.addHeaders(verdict);
       if (verdict?.signals !== undefined) {
         if (enforce) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
         record(ctx, span, { ...(phase === 'before' ? e.allowBefore : e.allowAfter), signals: verdict.signals, enforced: enforce }, ms);
@@ -58,7 +58,7 @@ export function createGuardRunner(
       return;
     }
     const enforced = enforce && verdict.action !== 'flag';
-    if (verdict.headers !== undefined && verdict.action !== 'deny') ctx.addHeaders(verdict.headers);
+    if (verdict.headers !== undefined && verdict.action !== 'deny') ctx.addHeaders(verdict);
     // Signals take effect when the guard enforces, whatever the action: a detector's flag raises risk.
     if (enforce && verdict.signals !== undefined) for (const w of verdict.signals) ctx.setSignal(w.key, w.value);
     record(
@@ -84,7 +84,7 @@ export function createGuardRunner(
         guard: e.name,
         status: verdict.status,
         retryAfterSeconds: verdict.retryAfterSeconds,
-        headers: typeof verdict.headers === 'function' ? verdict.headers() : verdict.headers,
+        headers: headersOf(verdict),
         path: verdict.path === undefined ? undefined : scrubText(verdict.path),
       });
     }
@@ -100,7 +100,7 @@ export function createGuardRunner(
 
   /** A hook that threw, timed out or returned garbage: fail closed, or open when configured. */
   function failed(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, err: unknown, ms: number): void {
-    telemetry.guardDuration(e.name, phase, ms / 1000);
+    if (ctx.timing) telemetry.guardDuration(e.durationAttributes[phase], ms / 1000);
     const reason = err instanceof GuardTimeoutError ? 'timed out' : 'threw';
     if (e.failOpen) {
       record(
@@ -115,18 +115,21 @@ export function createGuardRunner(
     throw new BulwarkError('guard_failure', `guard "${e.name}" ${reason}`, { guard: e.name, cause: err });
   }
 
+  const elapsed = (ctx: Ctx, t0: number): number => (ctx.timing ? clock.monotonic() - t0 : 0);
+
   function step(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef): Promise<void> | undefined {
     // Queued before the hook runs: a hook that throws may still have reserved something.
     if (e.settleOn === phase) {
       if (ctx.toSettle === undefined) ctx.toSettle = [];
       ctx.toSettle.push(e);
     }
-    const t0 = clock.monotonic();
+    // Durations are measured only when they go somewhere (a metrics SDK or a recording span).
+    const t0 = ctx.timing ? clock.monotonic() : 0;
     let raw: unknown;
     try {
       raw = phase === 'before' ? e.guard.beforeInference?.(ctx) : e.guard.afterInference?.(ctx);
     } catch (err) {
-      failed(e, phase, ctx, span, err, clock.monotonic() - t0);
+      failed(e, phase, ctx, span, err, elapsed(ctx, t0));
       return undefined;
     }
     if (!isThenable(raw)) {
@@ -137,12 +140,12 @@ export function createGuardRunner(
       .race(raw, () => new GuardTimeoutError(`guard "${e.name}" timed out after ${e.timeoutMs} ms`))
       .then(
         (v) => applyOrFail(e, phase, ctx, span, v, t0),
-        (err: unknown) => failed(e, phase, ctx, span, err, clock.monotonic() - t0),
+        (err: unknown) => failed(e, phase, ctx, span, err, elapsed(ctx, t0)),
       );
   }
 
   function applyOrFail(e: GuardEntry, phase: 'before' | 'after', ctx: Ctx, span: SpanRef, raw: unknown, t0: number): void {
-    const ms = clock.monotonic() - t0;
+    const ms = elapsed(ctx, t0);
     let verdict: GuardVerdict<unknown> | undefined;
     try {
       verdict = checkVerdict(raw, e.writes);

@@ -47,7 +47,7 @@ export interface BudgetMemoryOptions {
 }
 
 /** Scopes examined for expired counters on every decision, and once more when the store is full. */
-const SWEEP = 4;
+const SWEEP = 2;
 const SWEEP_WHEN_FULL = 64;
 const LEASE_ID = /^[\x21-\x7e]{1,64}$/;
 const MAX_LEASE_MS = 86_400_000;

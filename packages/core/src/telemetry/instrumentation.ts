@@ -4,9 +4,12 @@
  * (as the OpenTelemetry error-handling spec asks). With no SDK registered the API is a no-op and
  * the cost is a few property reads.
  */
-import { type Counter, type Histogram, type Meter, metrics, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { type Counter, createNoopMeter, type Histogram, type Meter, metrics, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import type { Decision, ModelDescriptor } from '../types.js';
 import * as C from './semconv.js';
+
+/** The API's no-op histogram (a singleton): what a meter without an SDK hands out. */
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 
 export interface TelemetryOptions {
   /** Tracer to use; defaults to the global provider's `@bulwark/core` tracer. */
@@ -44,6 +47,12 @@ export class Instrumentation {
   readonly #decisions: Counter | undefined;
   readonly #redactions: Counter | undefined;
   readonly #guardDuration: Histogram | undefined;
+  /**
+   * True when durations go somewhere: the meter is not the API's no-op (the metrics API has no
+   * proxy, so a meter obtained before an SDK is registered stays a no-op for good). When false and
+   * the span does not record, the pipeline reads no clock for guard and model durations.
+   */
+  readonly timesDurations: boolean;
   readonly #modelDuration: Histogram | undefined;
 
   constructor(options: TelemetryOptions = {}, model: ModelDescriptor = { name: 'model' }) {
@@ -75,6 +84,7 @@ export class Instrumentation {
     } catch {
       // A meter that cannot create instruments: run without metrics.
     }
+    this.timesDurations = this.#guardDuration !== undefined && this.#guardDuration !== NOOP_HISTOGRAM;
   }
 
   startSpan(): SpanRef {
@@ -143,15 +153,18 @@ export class Instrumentation {
     }
   }
 
-  guardDuration(guard: string, phase: 'before' | 'after', seconds: number): void {
+  /** `attributes`: the guard's name and phase, built once per guard (see `guardDurationAttributes`). */
+  guardDuration(attributes: Readonly<Record<string, string>>, seconds: number): void {
+    if (!this.timesDurations) return;
     try {
-      this.#guardDuration?.record(seconds, { [C.ATTR_GUARD_NAME]: guard, [C.ATTR_GUARD_PHASE]: phase });
+      this.#guardDuration?.record(seconds, attributes);
     } catch {
       ignore();
     }
   }
 
   modelDuration(seconds: number): void {
+    if (!this.timesDurations) return;
     try {
       this.#modelDuration?.record(seconds, this.#modelAttributes);
     } catch {
@@ -203,4 +216,15 @@ export class Instrumentation {
       ignore();
     }
   }
+}
+
+/** The attributes of a guard's duration samples, per phase: built once per guard, not per call. */
+export function guardDurationAttributes(guard: string): {
+  readonly before: Readonly<Record<string, string>>;
+  readonly after: Readonly<Record<string, string>>;
+} {
+  return {
+    before: Object.freeze({ [C.ATTR_GUARD_NAME]: guard, [C.ATTR_GUARD_PHASE]: 'before' }),
+    after: Object.freeze({ [C.ATTR_GUARD_NAME]: guard, [C.ATTR_GUARD_PHASE]: 'after' }),
+  };
 }

@@ -32,6 +32,18 @@ describe('budget guard', () => {
     expect(again.headers.ratelimit).toMatch(/^"day";r=64;/);
   });
 
+  it('advertises a rate of 1e9 a minute as it is (no hidden ceiling), and builds headers only when they are read', async () => {
+    const store = new MemoryStore();
+    const g = createBulwark({ guards: [budget({ store, tiers: { default: { rate: { limit: 1_000_000_000, per: 'minute' } } } })] }).wrap(predict);
+    const r = await g.run(rows(1), P);
+    expect(r.headers['ratelimit-policy']).toBe('"rate";q=1000000000;w=60');
+    expect(r.headers.ratelimit).toMatch(/^"rate";r=999999999;t=\d+$/);
+    // A call that never reads its headers is still charged (the headers are lazy, the charge is not).
+    await g(rows(1), P);
+    const again = await g.run(rows(1), P);
+    expect(again.headers.ratelimit).toMatch(/^"rate";r=99999999[7-9];/);
+  });
+
   it('refuses a spent quota with budget_exhausted and a too-fast caller with rate_limited', async () => {
     const store = new MemoryStore();
     const quota = createBulwark({ guards: [budget({ store, tiers: { default: { quotas: [{ limit: 8, per: 'day' }] } } })] }).wrap(predict);

@@ -28,19 +28,37 @@ import { type BudgetOptions, budgetSchema, type TierLimits } from './schema.js';
 
 export type { BudgetOptions, BudgetWeights, GlobalLimits, TierLimits } from './schema.js';
 
-interface Reservation {
-  readonly store: BudgetStore;
-  /** The scope charged: the caller's hash, or an overflow bucket of a full store. */
-  readonly scope: string;
-  readonly checks: LimitCheck[];
-  readonly states: readonly LimitState[];
-  readonly global: LimitCheck[];
-  readonly globalStates: readonly LimitState[];
-  readonly rows: number;
-  readonly weight: number;
-  readonly degraded: boolean;
+/**
+ * What a call holds from its store decision, to settle it; also the call's allow verdict (one
+ * object per call, not three), whose RateLimit headers are built only when the answer's headers
+ * are read (the pipeline calls `headers()` as a method of the verdict).
+ */
+class Reservation {
+  readonly action = 'allow' as const;
   /** A concurrency slot was taken (it is given back in settle). */
   readonly leased: boolean;
+  constructor(
+    readonly store: BudgetStore,
+    /** The scope charged: the caller's hash, or an overflow bucket of a full store. */
+    readonly scope: string,
+    readonly checks: LimitCheck[],
+    readonly states: readonly LimitState[],
+    readonly global: LimitCheck[],
+    readonly globalStates: readonly LimitState[],
+    readonly rows: number,
+    readonly weight: number,
+    readonly degraded: boolean,
+    private readonly policies: Map<string, string>,
+    private readonly cacheKey: string,
+  ) {
+    this.leased = checks.length > 0 && checks[checks.length - 1]?.kind === 'concurrency';
+  }
+
+  headers(): Record<string, string> {
+    return this.global.length > 0
+      ? rateLimitHeaders([...this.checks, ...this.global], [...this.states, ...this.globalStates], this.weight, this.policies, this.cacheKey)
+      : rateLimitHeaders(this.checks, this.states, this.weight, this.policies, this.cacheKey);
+  }
 }
 
 interface Plan {
@@ -277,28 +295,12 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     return { ok: true, scope: charged, checks: p.checks, states: mine?.states ?? [], global: p.global, globalStates: all?.states ?? [] };
   }
 
-  function allowed(ctx: GuardContext<unknown, Prediction[]>, r: Reservation, cacheKey: string): GuardVerdict<unknown> | undefined {
+  function allowed(ctx: GuardContext<unknown, Prediction[]>, r: Reservation): GuardVerdict<unknown> | undefined {
     ctx.state.set(KEY, r);
-    if (!headersOn) return undefined;
-    // Built when the answer's headers are read (an HTTP answer), not for in-process calls that never read them.
-    const headers = () =>
-      r.global.length > 0
-        ? rateLimitHeaders([...r.checks, ...r.global], [...r.states, ...r.globalStates], r.weight, policies, cacheKey)
-        : rateLimitHeaders(r.checks, r.states, r.weight, policies, cacheKey);
-    return { action: 'allow', headers };
+    return headersOn ? r : undefined;
   }
-  const reservation = (s: BudgetStore, c: Charge & { ok: true }, rows: number, weight: number, degraded: boolean): Reservation => ({
-    store: s,
-    scope: c.scope,
-    checks: c.checks,
-    states: c.states,
-    global: c.global,
-    globalStates: c.globalStates,
-    rows,
-    weight,
-    degraded,
-    leased: c.checks.length > 0 && c.checks[c.checks.length - 1]?.kind === 'concurrency',
-  });
+  const reservation = (s: BudgetStore, c: Charge & { ok: true }, rows: number, weight: number, degraded: boolean, cacheKey: string): Reservation =>
+    new Reservation(s, c.scope, c.checks, c.states, c.global, c.globalStates, rows, weight, degraded, policies, cacheKey);
 
   /**
    * In-process stores decide synchronously: the whole guard then runs without a promise (its cost
@@ -321,7 +323,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       deciding = undefined;
     }
     if (!r.ok) return degrade ? null : refusal(r.result, r.checks, r.scopeName, weight);
-    return allowed(ctx, reservation(store, r, ctx.queries, weight, false), ctx.principal.tier ?? 'default');
+    return allowed(ctx, reservation(store, r, ctx.queries, weight, false, ctx.principal.tier ?? 'default'));
   }
 
   function before(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> {
@@ -348,19 +350,11 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     return consumeTimed(store, scope, checks, undefined).then(
       (mine): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> => {
         if (!mine.allowed) return degrade ? beforeAsync(ctx) : refusal(mine, checks, 'caller', weight);
-        const r: Reservation = {
-          store,
-          scope: mine.scope ?? scope,
-          checks,
-          states: mine.states,
-          global: NONE,
-          globalStates: NONE_STATES,
-          rows: ctx.queries,
-          weight,
-          degraded: false,
-          leased: checks[checks.length - 1]?.kind === 'concurrency',
-        };
-        return allowed(ctx, r, ctx.principal.tier ?? 'default');
+        const cacheKey = ctx.principal.tier ?? 'default';
+        return allowed(
+          ctx,
+          new Reservation(store, mine.scope ?? scope, checks, mine.states, NONE, NONE_STATES, ctx.queries, weight, false, policies, cacheKey),
+        );
       },
       (err: unknown) => {
         if (!(err instanceof StoreError)) throw err;
@@ -424,8 +418,9 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     if (r.ok === 'exceeds') return r.verdict;
     if (!r.ok) return refusal(r.result, r.checks, r.scopeName, weight);
     const cacheKey = `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}:${weight}`;
-    const verdict = allowed(ctx, reservation(s, r, ctx.queries, weight, degraded), cacheKey);
-    const headers = verdict?.headers;
+    const reserved = reservation(s, r, ctx.queries, weight, degraded, cacheKey);
+    const verdict = allowed(ctx, reserved);
+    const headers = verdict === undefined ? undefined : () => reserved.headers();
     if (degraded) return { action: 'flag', code: 'budget_degraded', message: 'quota spent at full detail; answering with labels only', headers };
     if (note !== undefined) return { ...note, headers } as GuardVerdict<unknown>;
     return verdict;
