@@ -47,6 +47,13 @@ export async function spawnServer(framework: string, variant: string, script = S
   return { url, child };
 }
 
+/** One autocannon run against a server's predict endpoint (16 connections); throws on any error or non-2xx answer. */
+export async function loadPredict(url: string, body: string, duration: number, label: string): Promise<autocannon.Result> {
+  const res = await autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 16, duration });
+  if (res.non2xx > 0 || res.errors > 0) throw new Error(`${label}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+  return res;
+}
+
 export interface HttpRow {
   framework: string;
   variant: string;

@@ -50,7 +50,8 @@ if (variant.startsWith('bulwark')) {
   process.stdout.write(`${s.url}\n`);
 } else {
   const model = await loadOnnxClassifier(modelPath('fraud'));
-  const redis = () => new Redis(redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  // The same client settings as `bulwark serve` (auto-pipelining batches the calls of concurrent requests).
+  const redis = () => new Redis(redisUrl, { enableAutoPipelining: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   const app = express();
   app.disable('x-powered-by');
   if (variant === 'erl-memory' || variant === 'erl-redis') {
@@ -88,3 +89,6 @@ if (variant.startsWith('bulwark')) {
   const server = createServer(app);
   server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port}\n`));
 }
+
+// For profiling a server (node --cpu-prof writes its profile on a normal exit only).
+if (process.env.BENCH_EXIT_AFTER_MS !== undefined) setTimeout(() => process.exit(0), Number(process.env.BENCH_EXIT_AFTER_MS)).unref();

@@ -16,12 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { budget, createBulwark, type LimitCheck, MemoryStore, type Prediction } from '@bulwark/core';
 import { fraudData } from '@bulwark/models';
 import { RedisStore } from '@bulwark/redis-store';
-import autocannon from 'autocannon';
 import { MemoryStore as ErlMemoryStore, type Options as ErlOptions } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { pinLoadGenerator, spawnServer } from './http.js';
+import { loadPredict, pinLoadGenerator, spawnServer } from './http.js';
 import { measureInterleaved, median } from './stats.js';
 
 const SERVER = fileURLToPath(new URL('./limiters-server.ts', import.meta.url));
@@ -30,10 +29,17 @@ export const LIMITERS = ['express-rate-limit', 'rate-limiter-flexible', 'bulwark
 type Limiter = (typeof LIMITERS)[number];
 
 export interface LimitersBench {
-  /** ns added per call, memory store. `bulwark+quota`: rate and a day quota in one decision. */
-  inProcessNs: Record<Limiter | 'bulwark+quota', number>;
+  /**
+   * ns added per call, memory store: each library's own decision call (express-rate-limit's store
+   * `increment`, rate-limiter-flexible's `consume`, Bulwark's `MemoryStore.consumeSync`), and
+   * Bulwark's whole guard in its pipeline (`bulwark-guard`: principal hashing, the decision, the
+   * reservation and settle; against the empty pipeline). `+quota`: rate and a day quota in one decision.
+   */
+  inProcessNs: Record<Limiter | 'bulwark+quota' | 'bulwark-guard' | 'bulwark-guard+quota', number>;
   /** Throughput with the limiter ÷ its own server without it (median of per-round ratios). */
   httpRatio: { memory: Record<Limiter, number>; redis: Record<Limiter, number> };
+  /** Server time added per request by the limiter, µs (1/throughput on the pinned core, with − without; median of rounds). */
+  httpAddedUs: { memory: Record<Limiter, number>; redis: Record<Limiter, number> };
   /** Redis server µs per decision, and client CPU µs per decision. */
   redisServerUs: Record<Limiter | 'bulwark+quota', number>;
   redisClientCpuUs: Record<Limiter | 'bulwark+quota', number>;
@@ -66,6 +72,9 @@ export async function benchLimitersInProcess(quick: boolean): Promise<LimitersBe
   }).wrap(() => fixed);
   const rows = [[1, 2]];
   const resolved = Promise.resolve();
+  const store = new MemoryStore();
+  const rateCheck: LimitCheck[] = [{ key: 'rate', kind: 'gcra', limit: LIMIT, burst: LIMIT, periodMs: 60_000, cost: 1 }];
+  const rateQuotaChecks: LimitCheck[] = [...rateCheck, { key: 'quota:day', kind: 'window', limit: 1e15, periodMs: 86_400_000, cost: 1 }];
   let k = 0;
   const key = () => keys[k++ % 1000] as string;
   const t = await measureInterleaved(
@@ -73,6 +82,8 @@ export async function benchLimitersInProcess(quick: boolean): Promise<LimitersBe
       noop: () => resolved,
       erl: () => erl.increment(key()),
       rlf: () => rlf.consume(key()),
+      store: () => store.consumeSync(key(), rateCheck),
+      storeQuota: () => store.consumeSync(key(), rateQuotaChecks),
       empty: () => empty(rows, { principal: key() }),
       rate: () => rateOnly(rows, { principal: key() }),
       rateQuota: () => rateQuota(rows, { principal: key() }),
@@ -85,8 +96,10 @@ export async function benchLimitersInProcess(quick: boolean): Promise<LimitersBe
   return {
     'express-rate-limit': at('erl') - at('noop'),
     'rate-limiter-flexible': at('rlf') - at('noop'),
-    bulwark: at('rate') - at('empty'),
-    'bulwark+quota': at('rateQuota') - at('empty'),
+    bulwark: at('store') - at('noop'),
+    'bulwark+quota': at('storeQuota') - at('noop'),
+    'bulwark-guard': at('rate') - at('empty'),
+    'bulwark-guard+quota': at('rateQuota') - at('empty'),
   };
 }
 
@@ -208,6 +221,7 @@ export async function benchLimiters(quick = false, redisUrl = process.env.REDIS_
   const rounds = quick ? 1 : 3;
   const duration = quick ? 2 : 5;
   const ratios: Record<string, number[]> = {};
+  const addedUs: Record<string, number[]> = {};
   const pairs: [string, Limiter, 'memory' | 'redis', string][] = [
     ['erl-memory', 'express-rate-limit', 'memory', 'plain'],
     ['erl-redis', 'express-rate-limit', 'redis', 'plain'],
@@ -220,20 +234,15 @@ export async function benchLimiters(quick = false, redisUrl = process.env.REDIS_
     for (let r = 0; r < rounds + 1; r++) {
       const rps: Record<string, number[]> = {};
       for (const v of [...variants, ...[...variants].reverse()]) {
-        const res = await autocannon({
-          url: `${servers[v]?.url}/v1/predict`,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          connections: 16,
-          duration,
-        });
-        if (res.non2xx > 0 || res.errors > 0) throw new Error(`limiters/${v}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+        const res = await loadPredict(servers[v]?.url as string, body, duration, `limiters/${v}`);
         push(rps, v, res.requests.average);
       }
       if (r === 0) continue; // warm-up round
       const mean = (v: string) => (rps[v] ?? []).reduce((a, b) => a + b, 0) / (rps[v]?.length ?? 1);
-      for (const [v, , , base] of pairs) push(ratios, v, mean(v) / mean(base));
+      for (const [v, , , base] of pairs) {
+        push(ratios, v, mean(v) / mean(base));
+        push(addedUs, v, 1e6 / mean(v) - 1e6 / mean(base));
+      }
     }
     const pacedVariants = ['plain', 'erl-redis', 'rlf-redis', 'bulwark', 'bulwark-redis'];
     const p99s: Record<string, number[]> = {};
@@ -246,13 +255,15 @@ export async function benchLimiters(quick = false, redisUrl = process.env.REDIS_
       for (const [v, , store, base] of pairs) if (store === 'redis') push(added, v, (round[v] as number) - (round[base] as number));
     }
     const httpRatio = { memory: {} as Record<Limiter, number>, redis: {} as Record<Limiter, number> };
+    const httpAddedUs = { memory: {} as Record<Limiter, number>, redis: {} as Record<Limiter, number> };
     const pacedP99AddedMs = {} as Record<Limiter, number>;
     for (const [v, limiter, store] of pairs) {
       httpRatio[store][limiter] = median(ratios[v] ?? []);
+      httpAddedUs[store][limiter] = median(addedUs[v] ?? []);
       if (store === 'redis') pacedP99AddedMs[limiter] = median(added[v] ?? []);
     }
     const pacedP99Ms = Object.fromEntries(Object.entries(p99s).map(([k, v]) => [k, median(v)]));
-    return { inProcessNs, httpRatio, ...redis, pacedP99AddedMs, pacedP99Ms, rounds, pinning };
+    return { inProcessNs, httpRatio, httpAddedUs, ...redis, pacedP99AddedMs, pacedP99Ms, rounds, pinning };
   } finally {
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
   }
@@ -265,11 +276,16 @@ export function limitersTable(b: LimitersBench): string {
   return [
     '| | express-rate-limit | rate-limiter-flexible | Bulwark |',
     '|---|---:|---:|---:|',
-    row('in process, added per call (memory), µs', (l) =>
+    row('in process, the decision call, added per call (memory), µs', (l) =>
       l === 'bulwark' ? `${us(b.inProcessNs.bulwark)} (rate + day quota: ${us(b.inProcessNs['bulwark+quota'])})` : us(b.inProcessNs[l]),
+    ),
+    row("in process, Bulwark's whole budget guard in its pipeline, µs", (l) =>
+      l === 'bulwark' ? `${us(b.inProcessNs['bulwark-guard'])} (rate + day quota: ${us(b.inProcessNs['bulwark-guard+quota'])})` : '—',
     ),
     row('HTTP, limiter ÷ its own server without it, memory', (l) => b.httpRatio.memory[l].toFixed(2)),
     row('HTTP, same, Redis', (l) => b.httpRatio.redis[l].toFixed(2)),
+    row('HTTP, server time added per request, memory, µs', (l) => b.httpAddedUs.memory[l].toFixed(0)),
+    row('HTTP, server time added per request, Redis, µs', (l) => b.httpAddedUs.redis[l].toFixed(0)),
     row('Redis server time per decision, µs', (l) =>
       l === 'bulwark'
         ? `${b.redisServerUs.bulwark.toFixed(2)} (rate + day quota: ${b.redisServerUs['bulwark+quota'].toFixed(2)})`

@@ -8,8 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fraudData } from '@bulwark/models';
-import autocannon from 'autocannon';
-import { pinLoadGenerator, spawnServer } from './http.js';
+import { loadPredict, pinLoadGenerator, spawnServer } from './http.js';
 import { median } from './stats.js';
 
 const CHILD = fileURLToPath(new URL('./redaction-child.ts', import.meta.url));
@@ -44,15 +43,7 @@ export async function benchRedaction(quick = false): Promise<RedactionBench> {
     for (let r = 0; r < rounds; r++) {
       const round: Record<string, number[]> = {};
       for (const v of [...variants, ...[...variants].reverse()]) {
-        const res = await autocannon({
-          url: `${servers[v]?.url}/v1/predict`,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          connections: 16,
-          duration: quick ? 2 : 5,
-        });
-        if (res.non2xx > 0 || res.errors > 0) throw new Error(`hono/${v}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+        const res = await loadPredict(servers[v]?.url as string, body, quick ? 2 : 5, `hono/${v}`);
         (samples[v] as number[]).push(res.requests.average);
         round[v] = [...(round[v] ?? []), res.requests.average];
       }

@@ -66,6 +66,9 @@ describe('RedisStore', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
     await made.store.consume(b, [rate, { key: 'life', kind: 'total' as const, limit: 5, cost: 1 }]);
     expect(await made.client.pttl(key(b))).toBe(-1);
+    // A later decision of the same caller without the total does not give the hash an expiry back.
+    await made.store.consume(b, [minute]);
+    expect(await made.client.pttl(key(b))).toBe(-1);
     await made.store.refund(c, [rate, minute]);
     expect(await made.client.exists(key(c))).toBe(0);
   });

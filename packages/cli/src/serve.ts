@@ -163,7 +163,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // reconnect on their own.
   const stores = storesFromPolicy(policy, {
     redis: (spec) => {
-      const client = new Redis(spec.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * n, 1000) });
+      const client = new Redis(spec.url, {
+        enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: (n) => Math.min(50 * n, 1000),
+      });
       client.on('error', () => {}); // outages surface as store_unavailable decisions, not crashes
       return new RedisStore({ client, prefix: spec.prefix });
     },

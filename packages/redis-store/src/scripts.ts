@@ -135,8 +135,8 @@ if k > 0 then
   local extend = false
   if total then
     if exp ~= -1 then set[k + 1], set[k + 2] = '~exp', -1; extend = true end
-  elseif exp == nil or need > exp then
-    -- Later than needed (a drained debt plus one period, a window's end), so that it is pushed back
+  elseif exp ~= -1 and (exp == nil or need > exp) then
+    -- A hash that holds a lifetime total never expires (-1). Otherwise later than needed (a drained debt plus one period, a window's end), so that it is pushed back
     -- about once per period rather than on every decision.
     set[k + 1], set[k + 2] = '~exp', need
     extend = true

@@ -74,9 +74,9 @@ export class DeadlineQueue {
   }
 
   #arm(ms: number): void {
+    // Not unref'd: like a per-call timer, it holds the process until every pending call has its
+    // answer or its timeout (a hook that hangs fails closed instead of leaving its call unsettled).
     this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(ms)));
-    // A pending deadline must not keep the process alive on its own.
-    this.#timer.unref?.();
   }
 
   readonly #fire = (): void => {
