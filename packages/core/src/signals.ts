@@ -52,3 +52,10 @@ export function createSignalKey<T>(name: string, options: { combine?: (previous:
  * answer to release.
  */
 export const riskKey: SignalKey<number> = createSignalKey<number>('bulwark.risk', { combine: (a, b) => Math.max(a, b) });
+
+/**
+ * How much tighter this call's budget should be: the caller's limits are divided by it (≥ 1; 1 is
+ * no change). Written by risk-response at its `tighten` level; read by a budget created with
+ * `tightenOnRisk: true` (listed after it). Several writers combine by the maximum.
+ */
+export const budgetTighteningKey: SignalKey<number> = createSignalKey<number>('bulwark.budget.tightening', { combine: (a, b) => Math.max(a, b) });

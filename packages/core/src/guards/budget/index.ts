@@ -17,6 +17,7 @@
 import type { Disclosure } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { addressGroup } from '../../principal/ip.js';
+import { budgetTighteningKey } from '../../signals.js';
 import { MemoryStore } from '../../stores/memory.js';
 import { namedBudgetStore } from '../../stores/named.js';
 import { type BudgetStore, type ConsumeOptions, type ConsumeResult, type LimitCheck, type LimitState, StoreError } from '../../stores/types.js';
@@ -129,6 +130,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   const replicas = o.replicas;
   const timeoutMs = o.storeTimeoutMs;
   const headersOn = o.headers;
+  const tightenOnRisk = o.tightenOnRisk;
   // A local store for outages, with the limits divided by the number of replicas.
   const fallback = onStoreError === 'fallback' ? new MemoryStore() : undefined;
   const policies = new Map<string, string>();
@@ -327,6 +329,8 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
   }
 
   function before(ctx: GuardContext<unknown, Prediction[]>): GuardVerdict<unknown> | undefined | Promise<GuardVerdict<unknown> | undefined> {
+    // A caller whose risk tightened its budget takes the general path (limits divided).
+    if (tightenOnRisk && (ctx.get(budgetTighteningKey) ?? 1) > 1) return beforeAsync(ctx);
     if (store.consumeSync !== undefined) {
       const v = beforeSync(ctx);
       if (v !== null) return v;
@@ -381,7 +385,9 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     const lease = leaseFor(ctx, limits);
     const overflow = overflowOf(ctx);
     let s: BudgetStore = store;
-    let divideBy = 1;
+    // risk-response's tighten level divides this caller's limits (a budget with tightenOnRisk).
+    const factor = tightenOnRisk ? Math.max(1, ctx.get(budgetTighteningKey) ?? 1) : 1;
+    let divideBy = factor;
     let note: GuardVerdict<unknown> | undefined;
     /** One decision at `weight`, on the store or, once it has failed, as the failure policy says. */
     const attempt = async (weight: number): Promise<Outcome> => {
@@ -399,7 +405,7 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
           return { ok: 'open' };
         }
         s = fallback as BudgetStore;
-        divideBy = replicas;
+        divideBy = replicas * factor;
         note = { action: 'flag', code: 'store_fallback', message: `budget store unavailable; local limits ÷ ${replicas}` };
         const q = plan(limits, ctx.queries, weight, divideBy, lease);
         return exceeds(q) ?? charge(s, scope, q, overflow);
@@ -415,9 +421,9 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
       degraded = r.ok === true;
     }
     if (r.ok === 'open') return note;
-    if (r.ok === 'exceeds') return r.verdict;
-    if (!r.ok) return refusal(r.result, r.checks, r.scopeName, weight);
-    const cacheKey = `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}:${weight}`;
+    if (r.ok === 'exceeds') return tightened(r.verdict, factor);
+    if (!r.ok) return tightened(refusal(r.result, r.checks, r.scopeName, weight), factor);
+    const cacheKey = `${ctx.principal.tier ?? 'default'}${s === store ? '' : ':fallback'}:${weight}${factor > 1 ? `:t${factor}` : ''}`;
     const reserved = reservation(s, r, ctx.queries, weight, degraded, cacheKey);
     const verdict = allowed(ctx, reserved);
     const headers = verdict === undefined ? undefined : () => reserved.headers();
@@ -426,8 +432,20 @@ function createBudget(o: BudgetOptions, context: GuardFactoryContext): BudgetGua
     return verdict;
   }
 
+  /** A refusal under limits the caller's risk tightened says so (the limits it names are the divided ones). */
+  function tightened(v: GuardVerdict<unknown>, factor: number): GuardVerdict<unknown> {
+    if (factor <= 1 || v.action !== 'deny') return v;
+    return {
+      ...v,
+      message: `${v.message} (limits divided by ${factor} by this caller's risk)`,
+      attributes: { ...v.attributes, 'bulwark.budget.tightened': factor },
+    };
+  }
+
   return {
     name: 'budget',
+    // Declared only when asked for: the pipeline then checks that a writer (risk-response) comes first.
+    ...(tightenOnRisk && { signals: { reads: [budgetTighteningKey] } }),
     stats: {
       get failedRefunds() {
         return failedRefunds;

@@ -71,6 +71,10 @@ export const budgetSchema = s.object({
     'how long a concurrency slot is held when its release is lost (a crash, a timed-out store call); longer than the longest call',
   ),
   headers: s.doc(s.default(s.boolean(), true), 'send RateLimit-Policy and RateLimit headers'),
+  tightenOnRisk: s.doc(
+    s.default(s.boolean(), false),
+    "divide a caller's limits by the factor risk-response sets at its tighten level (list risk-response before the budget)",
+  ),
 });
 
 export type BudgetOptions = Infer<typeof budgetSchema>;

@@ -4,6 +4,7 @@ import { isBulwarkError, isConfigError } from '../../errors.js';
 import { riskKey } from '../../signals.js';
 import { MemoryStore } from '../../stores/memory.js';
 import type { AnyGuard, Prediction } from '../../types.js';
+import { budget } from '../budget/index.js';
 import { riskResponse } from './index.js';
 
 /** A detector that raises the signal for rows whose first feature is negative (a stand-in for ood or near-duplicates). */
@@ -55,6 +56,45 @@ describe('risk-response', () => {
     expect(await predict(good, { principal: 'p' })).toEqual([{ label: 1 }]); // decayed below 12, still ≥ 6
     advance(3_600_000);
     expect(await predict(good, { principal: 'p' })).toEqual(full); // an hour later: full answers
+  });
+
+  it('tighten: labels only and a budget divided by tightenBy for the risky caller, recorded as a decision; others keep theirs', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const guards = [
+      riskResponse({ levels: [{ at: 1, respond: 'tighten' }], tightenBy: 10 }, { stores: { memory: store } }),
+      detector(),
+      budget({ store, tightenOnRisk: true, tiers: { default: { quotas: [{ limit: 80, per: 'day' }] } } }),
+    ];
+    const g = createBulwark({ guards }).wrap(model);
+    // One detection: 2 points, from the next call on the caller is at the tighten level.
+    expect(await g([[-1, 0]], { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+    const r = await g.run([[1, 0]], { principal: 'p' });
+    expect(r.output).toEqual([{ label: 1 }]);
+    const d = r.decisions.find((x) => x.guard === 'risk-response' && x.action === 'flag');
+    expect(d).toMatchObject({ code: 'risk_budget_tightened', attributes: { 'bulwark.risk.level': 'tighten' } });
+    // The day quota is 80 units (a raw row costs 4, a label 1, reserved at 4). Tightened by 10: 8
+    // units, of which the first (raw) call spent 4 and the label-only one 1: a third is refused.
+    const refused = await g([[1, 0]], { principal: 'p' }).catch((e: unknown) => e);
+    expect(isBulwarkError(refused) && refused.code).toBe('budget_exhausted');
+    expect((refused as Error).message).toMatch(/divided by 10 by this caller's risk/);
+    // Another caller has its whole quota.
+    for (let i = 0; i < 20; i++) await g([[1, 0]], { principal: 'q' });
+    await expect(g([[1, 0]], { principal: 'q' })).rejects.toMatchObject({ code: 'budget_exhausted' });
+    // Risk decays: a day later (new quota window), untightened, full answers.
+    now += 86_400_000;
+    expect(await g([[1, 0]], { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+  });
+
+  it('a budget that reads the tightening signal needs risk-response before it', () => {
+    const store = new MemoryStore();
+    let err: unknown;
+    try {
+      createBulwark({ guards: [budget({ store, tightenOnRisk: true, tiers: { default: { quotas: [{ limit: 4, per: 'day' }] } } })] });
+    } catch (e) {
+      err = e;
+    }
+    expect(isConfigError(err) && err.message).toMatch(/bulwark\.budget\.tightening/);
   });
 
   it('counts the detections of calls a detector refused: six refused probes block the caller', async () => {

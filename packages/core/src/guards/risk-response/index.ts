@@ -4,8 +4,11 @@
  * [0, 1]); this guard adds it to the caller's persisted risk (points in the detector store that
  * halve every `halfLifeMs`) and answers by the level reached:
  *
- *   full → rounded → top-1 → label → deny (caller_blocked, with Retry-After until it decays)
+ *   full → rounded → top-1 → label → tighten → deny (caller_blocked, with Retry-After until it decays)
  *
+ * where `tighten` answers labels only and also divides the caller's budget by `tightenBy` (a
+ * budget created with `tightenOnRisk: true`, listed after this guard, reads the signal), so a
+ * caller that keeps probing runs out of queries long before it runs out of patience.
  * so a flood of probing queries gets answers that are worth less and less, then none, while a
  * caller who tripped a detector once is back to full answers within the hour. Every response is a
  * decision (`risk_rounded`, `risk_top_1`, …) with the caller's points on the span.
@@ -20,11 +23,11 @@ import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '
 import { type Disclosure, disclose } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
-import { riskKey } from '../../signals.js';
+import { budgetTighteningKey, riskKey } from '../../signals.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
-const RESPONSES = ['rounded', 'top-1', 'label', 'deny'] as const;
+const RESPONSES = ['rounded', 'top-1', 'label', 'tighten', 'deny'] as const;
 type Response = (typeof RESPONSES)[number];
 
 const schema = s.object({
@@ -33,7 +36,7 @@ const schema = s.object({
       s.array(
         s.object({
           at: s.doc(s.number({ gt: 0, max: 1e6 }), 'risk points from which this response applies'),
-          respond: s.doc(s.enumOf(RESPONSES), 'rounded, top-1, label or deny'),
+          respond: s.doc(s.enumOf(RESPONSES), 'rounded, top-1, label, tighten (labels and a tighter budget) or deny'),
         }),
         { minItems: 1, maxItems: 8 },
       ),
@@ -51,6 +54,10 @@ const schema = s.object({
   pointsPerSignal: s.doc(s.default(s.number({ gt: 0, max: 100 }), 2), 'points added for a call whose risk signal is 1 (scaled by the signal)'),
   halfLifeMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 600_000), "time for a caller's risk points to halve"),
   decimals: s.doc(s.default(s.int({ min: 0, max: 6 }), 1), 'decimal places of rounded answers'),
+  tightenBy: s.doc(
+    s.default(s.number({ min: 1, max: 1_000_000 }), 10),
+    "at the tighten level, what the caller's budget limits are divided by (a budget with tightenOnRisk reads it)",
+  ),
   ...detectorStoreOptions,
 });
 
@@ -79,7 +86,13 @@ export const riskResponse = defineGuard({
         RESPONSES.indexOf(levels[i]?.respond as Response) <= RESPONSES.indexOf(levels[i - 1]?.respond as Response)
       )
         throw new ConfigError(
-          [{ path: `levels[${i}]`, rule: 'levels must rise in points and in severity (rounded, top-1, label, deny)', received: JSON.stringify(levels[i]) }],
+          [
+            {
+              path: `levels[${i}]`,
+              rule: 'levels must rise in points and in severity (rounded, top-1, label, tighten, deny)',
+              received: JSON.stringify(levels[i]),
+            },
+          ],
           'risk-response options',
         );
     const store = detectorStore(o.store, context, 'risk-response');
@@ -116,11 +129,21 @@ export const riskResponse = defineGuard({
       name: 'risk-response',
       // Read in settle, so the detectors may come after it: listed first, it refuses a blocked
       // caller before anything else runs, and still learns what a refused call's detectors found.
-      signals: { settles: [riskKey] },
+      signals: { settles: [riskKey], writes: [budgetTighteningKey] },
       async beforeInference(ctx) {
         try {
           const p = await points(ctx);
-          return levelOf(p) === 'deny' ? blocked(p) : undefined;
+          const level = levelOf(p);
+          if (level === 'deny') return blocked(p);
+          if (level !== 'tighten') return undefined;
+          // Recorded as a decision of its own; the budget that reads the signal enforces it.
+          return {
+            action: 'flag',
+            code: 'risk_budget_tightened',
+            message: `the caller's budget is divided by ${o.tightenBy} by its risk`,
+            signals: [budgetTighteningKey.of(o.tightenBy)],
+            attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': 'tighten' },
+          };
         } catch (err) {
           return storeFailure(err, o.onStoreError, 'risk assessment');
         }
@@ -128,9 +151,11 @@ export const riskResponse = defineGuard({
       afterInference(ctx) {
         const p = ctx.state.get(POINTS) as number | undefined;
         if (p === undefined) return undefined;
-        const level = levelOf(p);
-        if (level === undefined) return undefined;
-        if (level === 'deny') return blocked(p);
+        const found = levelOf(p);
+        if (found === undefined) return undefined;
+        if (found === 'deny') return blocked(p);
+        // A tightened caller's answers are labels only, as at the level below.
+        const level = found === 'tighten' ? 'label' : found;
         const out = ctx.output;
         if (!Array.isArray(out)) return undefined;
         let value: Prediction[];
@@ -151,7 +176,7 @@ export const riskResponse = defineGuard({
           message: `answer reduced to ${level} by the caller's risk`,
           value,
           disclosure,
-          attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': level },
+          attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': found },
         };
       },
       /** Adds what this call's detectors found (the risk signal, 0 to 1) to the caller's points, refused call or not. */
