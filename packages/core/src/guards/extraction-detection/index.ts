@@ -89,6 +89,18 @@ export const extractionDetection = defineGuard({
       }
       return v;
     };
+    // Distances by their stored text, for the same reason: a window of 1,000 is read back (twice) on
+    // every call, and parsing it cost more than the test. Bounded; cleared when full.
+    const parsed = new Map<string, number>();
+    const parseCached = (text: string): number => {
+      let v = parsed.get(text);
+      if (v === undefined) {
+        v = Number(text);
+        if (parsed.size >= 100_000) parsed.clear();
+        parsed.set(text, v);
+      }
+      return v;
+    };
     const list = (key: string, items: string[], max: number): DetectorOp => ({ kind: 'append', key, items, max, ttlMs: o.historyMs });
 
     function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -134,7 +146,7 @@ export const extractionDetection = defineGuard({
               const g = before[2 * n];
               const dl = before[2 * n + 1];
               const grown = (g?.kind === 'append' ? g.before : []).map(decodeCached) as ArrayLike<number>[];
-              const dists = (dl?.kind === 'append' ? dl.before : []).map(Number);
+              const dists = (dl?.kind === 'append' ? dl.before : []).map(parseCached);
               const addG: string[] = [];
               const addD: string[] = [];
               for (const i of byClass.get(c) ?? []) {
@@ -162,7 +174,7 @@ export const extractionDetection = defineGuard({
             writes.push(list('pr:d', fresh.slice(-256), o.window));
             const after = await updateStore(store, scope, writes, o.storeTimeoutMs);
             const p = after[after.length - 1];
-            pooled = [...(p?.kind === 'append' ? p.before : []), ...fresh].slice(-o.window).map(Number);
+            pooled = [...(p?.kind === 'append' ? p.before : []), ...fresh].slice(-o.window).map(parseCached);
           }
           if (pooled.length < o.minSamples) return undefined;
           const w = shapiroWilkW(pooled);
