@@ -89,6 +89,3 @@ if (variant.startsWith('bulwark')) {
   const server = createServer(app);
   server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port}\n`));
 }
-
-// For profiling a server (node --cpu-prof writes its profile on a normal exit only).
-if (process.env.BENCH_EXIT_AFTER_MS !== undefined) setTimeout(() => process.exit(0), Number(process.env.BENCH_EXIT_AFTER_MS)).unref();

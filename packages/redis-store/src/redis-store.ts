@@ -170,11 +170,12 @@ export class RedisStore implements BudgetStore, DetectorStore {
   }
 
   /** One script call: EVALSHA, or EVAL when the server does not hold the script (a restart, a new cluster node). */
+  /** `args`: numkeys first, then the keys and the script's arguments (spread once into the call, not copied first). */
   #eval(script: string, sha: string, args: (string | number)[]): Promise<unknown> {
-    const [numKeys, ...rest] = args as [number, ...(string | number)[]];
-    return this.#client.evalsha(sha, numKeys, ...rest).catch((err: unknown) => {
+    const call = args as [number, ...(string | number)[]];
+    return this.#client.evalsha(sha, ...call).catch((err: unknown) => {
       if (!String((err as Error)?.message).includes('NOSCRIPT')) throw new StoreError('redis did not answer', { cause: err });
-      return this.#client.eval(script, numKeys, ...rest).catch((e: unknown) => {
+      return this.#client.eval(script, ...call).catch((e: unknown) => {
         throw new StoreError('redis did not answer', { cause: e });
       });
     });

@@ -203,6 +203,14 @@ function state(remaining: number, resetMs: number, windowStart: number | undefin
 }
 
 /**
+ * Scratch of one decision: each check's counter and the value it takes if charged, found and
+ * computed once in the checking pass and reused by the charging pass. `decide` is synchronous and
+ * never re-entered, so one pair of arrays serves every call.
+ */
+const found: (Counter | undefined)[] = [];
+const charged: number[] = [];
+
+/**
  * The decision on one scope: would every check pass? Then charge them all. Synchronous from the
  * lookup to the charge, so no other decision of this process runs in between.
  */
@@ -214,6 +222,7 @@ function decide(area: Area, scope: string, list: Counter[] | undefined, checks: 
   for (let i = 0; i < n; i++) {
     const c = checks[i] as LimitCheck;
     const e = find(list, c.key);
+    found[i] = e;
     let ok: boolean;
     if (c.kind === 'gcra') {
       const burst = c.burst ?? c.limit;
@@ -221,6 +230,7 @@ function decide(area: Area, scope: string, list: Counter[] | undefined, checks: 
       const after = before + c.cost;
       ok = after <= burst;
       const held = ok ? after : before;
+      charged[i] = after;
       states[i] = state(Math.max(0, Math.floor(burst - held)), drainMs(c, held), undefined);
       if (!ok && refusedBy === undefined) retryAfterMs = drainMs(c, after - burst);
     } else if (c.kind === 'concurrency') {
@@ -234,22 +244,30 @@ function decide(area: Area, scope: string, list: Counter[] | undefined, checks: 
       const start = windowStart(nowMs, c);
       const used = e !== undefined && e.at === start && e.expiresAt > nowMs ? e.value : 0;
       ok = used + c.cost <= c.limit;
+      charged[i] = used + c.cost;
       const resetMs = start + (c.periodMs ?? 1000) - nowMs;
       states[i] = state(Math.max(0, c.limit - (ok ? used + c.cost : used)), resetMs, start);
       if (!ok && refusedBy === undefined) retryAfterMs = c.cost <= c.limit ? resetMs : 0;
     } else {
       const used = e === undefined ? 0 : e.value;
       ok = used + c.cost <= c.limit;
+      charged[i] = used + c.cost;
       states[i] = state(Math.max(0, c.limit - (ok ? used + c.cost : used)), 0, undefined);
       if (!ok && refusedBy === undefined) retryAfterMs = 0;
     }
     if (!ok && refusedBy === undefined) refusedBy = i;
   }
-  if (refusedBy !== undefined) return { allowed: false, refusedBy, retryAfterMs, states, scope: undefined };
+  if (refusedBy !== undefined) {
+    found.fill(undefined, 0, n);
+    return { allowed: false, refusedBy, retryAfterMs, states, scope: undefined };
+  }
   // Charge all (still synchronous: nothing else ran in between).
   for (let i = 0; i < n; i++) {
     const c = checks[i] as LimitCheck;
-    let e = find(list, c.key);
+    // A counter created by an earlier check of this call with the same key is found again.
+    let e = found[i] ?? find(list, c.key);
+    // Not kept past the call: a swept counter must not stay reachable from here.
+    found[i] = undefined;
     if (e === undefined) {
       // A probe (cost 0) of a caller the store does not know leaves nothing behind.
       if (c.cost === 0) continue;
@@ -262,13 +280,13 @@ function decide(area: Area, scope: string, list: Counter[] | undefined, checks: 
       area.counters++;
     }
     if (c.kind === 'gcra') {
-      const debt = owed(e, c, nowMs) + c.cost;
+      const debt = charged[i] as number;
       e.value = debt;
       e.at = nowMs;
       e.expiresAt = nowMs + drainMs(c, debt);
     } else if (c.kind === 'window') {
       const start = windowStart(nowMs, c);
-      e.value = (e.at === start && e.expiresAt > nowMs ? e.value : 0) + c.cost;
+      e.value = charged[i] as number;
       e.at = start;
       e.expiresAt = start + (c.periodMs ?? 1000);
     } else if (c.kind === 'concurrency') {
@@ -279,7 +297,7 @@ function decide(area: Area, scope: string, list: Counter[] | undefined, checks: 
         e.expiresAt = Math.max(e.expiresAt, until);
       }
     } else {
-      e.value += c.cost;
+      e.value = charged[i] as number;
       e.expiresAt = Number.POSITIVE_INFINITY;
     }
   }
