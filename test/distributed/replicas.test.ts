@@ -81,11 +81,20 @@ describe(`${R} replicas sharing Redis`, () => {
       const trial = `ledger-trial-${t}`;
       const replies = await ask('ledger', trial);
       const committed = replies.reduce((s, r) => s + r.admitted, 0);
+      // Every call was either granted (then committed or refunded) or refused for the budget: a
+      // store error would make the counts below meaningless.
+      for (const r of replies)
+        expect(
+          Object.keys(r.codes).filter((c) => c !== 'refunded' && c !== 'budget_exhausted'),
+          JSON.stringify(r.codes),
+        ).toEqual([]);
       expect(committed).toBeLessThanOrEqual(100); // 100 × 0.01 = the budget of 1.0
       const scope = createBulwark({ principalSecret: 'replicas-share-this-secret-0123' }).principals.hash('user', trial);
       // Refunded reservations came back; committed ones stay spent.
       expect(await ledger.remaining(scope)).toBe(1_000_000 - committed * 10_000);
-      expect(committed).toBeGreaterThan(50); // refunds that came after the rush are simply left unspent
+      // At least the first 100 grants happened, and at most 3 in each started ten of a replica's
+      // grants were refunded (≤ 40 of 100); refunds that came after the rush are left unspent.
+      expect(committed, JSON.stringify(replies)).toBeGreaterThanOrEqual(60);
     }
     c.disconnect();
   });
