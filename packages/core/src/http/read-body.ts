@@ -78,7 +78,8 @@ export function readNodeBody(stream: Readable, max: number): Promise<Uint8Array>
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      // A small body arrives in one chunk: no copy.
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
       cleanup();

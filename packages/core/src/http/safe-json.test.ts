@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from './limits.js';
 import { parsePredictBody } from './predict-body.js';
-import { jsonDepth, parseJsonSafely } from './safe-json.js';
+import { checkParsedJson, jsonDepth, parseJsonSafely } from './safe-json.js';
 
 const L = { maxDepth: 8, maxElements: 1000 };
 const code = (fn: () => unknown): string => {
@@ -81,5 +81,23 @@ describe('parsePredictBody', () => {
   });
   it('turns 1e400 (Infinity after JSON.parse) into invalid_input', () => {
     expect(p(parseJsonSafely('{"inputs":[1e400]}', L))).toBe('invalid_input: values must be finite');
+  });
+});
+
+describe('checkParsedJson on a value parsed upstream', () => {
+  it('still checks the rest of a value whose getter checks another value in between (the walk stacks are shared)', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20; i++) deep = [deep];
+    // `deep` is waiting on the stack when the getter runs a walk of looser limits.
+    const value = {
+      first: deep,
+      get second() {
+        checkParsedJson({ clean: [1, 2] }, { maxDepth: 100, maxElements: 1000 });
+        return 1;
+      },
+    };
+    expect(code(() => checkParsedJson(value, L))).toBe('invalid_request: JSON nesting is deeper than 8');
+    // And a walk that threw leaves nothing behind for the next one.
+    expect(code(() => checkParsedJson({ inputs: [[1]] }, L))).toBe('ok');
   });
 });

@@ -63,14 +63,33 @@ export function parseJsonSafely(text: string, limits: JsonLimits): unknown {
  * parser upstream has parsed the body).
  */
 export function checkParsedJson(value: unknown, limits: JsonLimits): void {
-  // Iterative, and only containers go on the stack: a batch of numbers allocates nothing per value.
-  const containers: object[] = [];
-  const depths: number[] = [];
-  let count = 1;
-  if (typeof value === 'object' && value !== null) {
-    containers.push(value);
-    depths.push(0);
+  if (typeof value !== 'object' || value === null) return;
+  // The walk's stacks are kept between calls (a request allocates none). A value parsed upstream
+  // may be anything, getters included: a walk started while another is under way (a getter that
+  // calls back in) gets stacks of its own, so neither can cut the other's short.
+  if (walking) {
+    walk(value, limits, [], []);
+    return;
   }
+  walking = true;
+  try {
+    walk(value, limits, sharedContainers, sharedDepths);
+  } finally {
+    walking = false;
+    sharedContainers.length = 0;
+    sharedDepths.length = 0;
+  }
+}
+
+let walking = false;
+const sharedContainers: object[] = [];
+const sharedDepths: number[] = [];
+
+function walk(value: object, limits: JsonLimits, containers: object[], depths: number[]): void {
+  // Iterative, and only containers go on the stack: a batch of numbers allocates nothing per value.
+  let count = 1;
+  containers.push(value);
+  depths.push(0);
   const budget = limits.maxElements + 16;
   while (containers.length > 0) {
     const v = containers.pop() as object;
