@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixture/', import.meta.url));
 const record = process.argv.includes('--record');
-const PUBLIC = ['core', 'onnx', 'supply-chain', 'express', 'hono', 'redis-store', 'attack-lab', 'models', 'cli'];
+const PUBLIC = ['core', 'onnx', 'supply-chain', 'data', 'express', 'hono', 'redis-store', 'attack-lab', 'models', 'cli'];
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
 const transcript = [];
 const started = Date.now();
@@ -65,7 +65,7 @@ run(
   ['install', '--no-audit', '--no-fund', ...tarballs.map((t) => `./packs/${t}`), 'onnxruntime-node@1.23.2', 'express@5', 'hono@4', '@hono/node-server@1'],
   {
     cwd: app,
-    show: 'ONNXRUNTIME_NODE_INSTALL=skip npm install @bulwark/core @bulwark/onnx @bulwark/supply-chain @bulwark/express @bulwark/hono @bulwark/redis-store @bulwark/attack-lab @bulwark/models @bulwark/cli onnxruntime-node express hono @hono/node-server',
+    show: 'ONNXRUNTIME_NODE_INSTALL=skip npm install @bulwark/core @bulwark/onnx @bulwark/supply-chain @bulwark/data @bulwark/express @bulwark/hono @bulwark/redis-store @bulwark/attack-lab @bulwark/models @bulwark/cli onnxruntime-node express hono @hono/node-server',
     keep: (o) =>
       o
         .trim()

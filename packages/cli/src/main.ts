@@ -13,9 +13,10 @@ import { profile } from './commands/profile.js';
 import { redact } from './commands/redact.js';
 import { scan } from './commands/scan.js';
 import { serve } from './commands/serve.js';
+import { validate } from './commands/validate.js';
 import { version } from './version.js';
 
-const COMMANDS: readonly Command[] = [serve, attack, profile, scan, sign, verify, keygen, hashKey, redact] as unknown as Command[];
+const COMMANDS: readonly Command[] = [serve, attack, profile, validate, scan, sign, verify, keygen, hashKey, redact] as unknown as Command[];
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -119,7 +119,12 @@ export {
   type Provenance,
   profileFile,
   RowScorer,
+  readTable,
   type ScoreName,
+  type TableDigest,
+  TableError,
+  type TableHandlers,
+  upperBound,
 } from './profile/index.js';
 export {
   BUILTIN_DETECTOR_IDS,

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { ProfileError, profileFile } from '@bulwark/core';
 import { defineCommand, intOption, regularFile, UsageError } from '../command.js';
+import { progressBar } from '../progress.js';
 import { version } from '../version.js';
 
 export const profile = defineCommand({
@@ -33,7 +34,7 @@ The file is streamed: it may be larger than memory. See docs/detection.md.`,
     if (!values.out) throw new UsageError('--out is required: where to write the profile');
     const path = regularFile(data as string, '<data>');
     const sampleRows = intOption(values.sample, '--sample', 100, 1_000_000);
-    const bar = !values.quiet && process.stderr.isTTY ? progressBar() : undefined;
+    const bar = !values.quiet && process.stderr.isTTY ? progressBar('profiling') : undefined;
     let p: Awaited<ReturnType<typeof profileFile>>;
     try {
       p = await profileFile(path, {
@@ -61,21 +62,3 @@ The file is streamed: it may be larger than memory. See docs/detection.md.`,
 });
 
 const fmt = (v: number | null): string => (v === null ? 'too few rows' : v.toFixed(2));
-
-/** A one-line progress bar on stderr (only on a terminal). */
-function progressBar(): { update(read: number, total: number): void; done(): void } {
-  let last = -1;
-  return {
-    update(read, total) {
-      const pct = total > 0 ? Math.floor((read / total) * 100) : 100;
-      if (pct === last) return;
-      last = pct;
-      const width = 30;
-      const full = Math.round((pct / 100) * width);
-      process.stderr.write(`\r  profiling [${'#'.repeat(full)}${' '.repeat(width - full)}] ${pct}% (${(read / 1e6).toFixed(1)} MB)`);
-    },
-    done() {
-      if (last >= 0) process.stderr.write('\n');
-    },
-  };
-}

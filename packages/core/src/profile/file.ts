@@ -5,12 +5,11 @@
  * of exactly the data profiled. A malformed row is an error naming its line and column, never a
  * skipped row: a profile that silently dropped rows would calibrate on data nobody chose.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
-import { splitCsvLine } from '../util/csv.js';
 import { CALIBRATED_FPRS, type DataProfile, PROFILE_FORMAT, ProfileBuilder, ProfileError, type ProfileOptions } from './profile.js';
+import { readTable, TableError } from './table.js';
 
 export interface ProfileFileOptions extends ProfileOptions {
   /** The label column (default `label` when there is one). */
@@ -21,83 +20,40 @@ export interface ProfileFileOptions extends ProfileOptions {
   readonly tool?: string;
 }
 
-/** Longest line accepted (a wider row is almost certainly not tabular data). */
-const MAX_LINE = 4 * 1024 * 1024;
-
 /** Streams a CSV or JSON Lines file into a profile. Throws ProfileError naming the line on malformed data. */
 export async function profileFile(path: string, options: ProfileFileOptions = {}): Promise<DataProfile> {
-  const st = statSync(path);
-  if (!st.isFile()) throw new ProfileError(`not a regular file: ${basename(path)}`);
-  const hash = createHash('sha256');
-  const jsonl = /\.(jsonl|ndjson)$/i.test(path);
   let builder: ProfileBuilder | undefined;
   let labelAt = -1;
+  let featureAt: number[] = [];
   let names: string[] = [];
-  let lineNo = 0;
-  let bytes = 0;
-  let pending = '';
-
-  const onLine = (line: string): void => {
-    lineNo++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') return;
-    if (jsonl) {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        throw new ProfileError(`line ${lineNo}: not valid JSON`);
-      }
-      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ProfileError(`line ${lineNo}: each line must be a JSON object`);
-      const o = obj as Record<string, unknown>;
-      const labelKey = options.labelColumn ?? 'label';
-      if (!builder) {
-        names = Array.isArray(o.x) ? o.x.map((_, i) => `x${i}`) : Object.keys(o).filter((k) => k !== labelKey);
+  const want = options.labelColumn;
+  let digest: Awaited<ReturnType<typeof readTable>>;
+  try {
+    digest = await readTable(path, {
+      onColumns(columns) {
+        labelAt = columns.indexOf(want ?? 'label');
+        if (want !== undefined && labelAt < 0) throw new ProfileError(`the header has no column "${want}"`);
+        featureAt = columns.flatMap((_, i) => (i === labelAt ? [] : [i]));
+        names = featureAt.map((i) => columns[i] as string);
         builder = new ProfileBuilder(names, options);
-      }
-      const x = Array.isArray(o.x) ? o.x : names.map((k) => o[k]);
-      const row = x.map((v, j) => finite(v, lineNo, names[j] ?? `x${j}`));
-      builder.add(row, o[labelKey] === undefined ? undefined : labelOf(o[labelKey], lineNo));
-      return;
-    }
-    const cells = splitCsvLine(line);
-    if (!builder) {
-      const header = cells.map((c) => c.trim());
-      const want = options.labelColumn;
-      labelAt = header.indexOf(want ?? 'label');
-      if (want !== undefined && labelAt < 0) throw new ProfileError(`the header has no column "${want}"`);
-      names = header.filter((_, i) => i !== labelAt);
-      if (new Set(header).size !== header.length) throw new ProfileError('the header names a column twice');
-      builder = new ProfileBuilder(names, options);
-      return;
-    }
-    if (cells.length !== names.length + (labelAt >= 0 ? 1 : 0))
-      throw new ProfileError(`line ${lineNo}: ${cells.length} columns, the header has ${names.length + (labelAt >= 0 ? 1 : 0)}`);
-    const row: number[] = [];
-    for (let i = 0; i < cells.length; i++) if (i !== labelAt) row.push(finite(cells[i], lineNo, names[row.length] as string));
-    builder.add(row, labelAt >= 0 ? labelOf(cells[labelAt], lineNo) : undefined);
-  };
-
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    const text = pending + chunk.toString('utf8');
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      onLine(text.slice(start, nl));
-      start = nl + 1;
-    }
-    pending = text.slice(start);
-    if (pending.length > MAX_LINE) throw new ProfileError(`line ${lineNo + 1}: longer than ${MAX_LINE} characters`);
-    options.onProgress?.(bytes, st.size);
+      },
+      onRow(cells, line) {
+        const row = featureAt.map((i, j) => finite(cells[i], line, names[j] as string));
+        const label = labelAt >= 0 ? cells[labelAt] : undefined;
+        (builder as ProfileBuilder).add(row, label === undefined ? undefined : labelOf(label, line));
+      },
+      onProgress: options.onProgress,
+    });
+  } catch (err) {
+    if (err instanceof TableError) throw new ProfileError(err.message);
+    throw err;
   }
-  if (pending !== '') onLine(pending);
   if (!builder) throw new ProfileError('the file holds no rows');
   return builder.finish({
-    source: basename(path),
-    sha256: hash.digest('hex'),
-    bytes,
-    labelColumn: labelAt >= 0 || jsonl ? (options.labelColumn ?? 'label') : null,
+    source: digest.source,
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    labelColumn: labelAt >= 0 ? (want ?? 'label') : null,
     createdAt: new Date().toISOString(),
     tool: options.tool ?? '@bulwark/core',
   });
@@ -110,7 +66,8 @@ function finite(v: unknown, line: number, column: string): number {
 }
 
 function labelOf(v: unknown, line: number): number {
-  const n = typeof v === 'string' ? Number(v.trim()) : v;
+  // An empty cell is no label (Number('') would read it as class 0).
+  const n = typeof v === 'string' ? (v.trim() === '' ? Number.NaN : Number(v.trim())) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ProfileError(`line ${line}: the label must be a class index 0, 1, 2, …`);
   return n;
 }
@@ -157,6 +114,19 @@ export function loadProfile(source: string | unknown, subject = 'profile'): Data
         bad(`features[${j}].percentiles`, 'must be 99 finite numbers');
       if (f?.categories !== null && !(Array.isArray(f?.categories) && f.categories.every(Number.isFinite)))
         bad(`features[${j}].categories`, 'must be null or numbers');
+      const h = f?.histogram;
+      if (h !== undefined) {
+        const edges = h?.edges;
+        const ps = h?.proportions;
+        const ok =
+          Array.isArray(edges) &&
+          Array.isArray(ps) &&
+          ps.length === edges.length + 1 &&
+          edges.every((e, i) => Number.isFinite(e) && (i === 0 || e > (edges[i - 1] as number))) &&
+          ps.every((x) => typeof x === 'number' && x >= 0 && x <= 1) &&
+          Math.abs(ps.reduce((a, b) => a + b, 0) - 1) < 1e-6;
+        if (!ok) bad(`features[${j}].histogram`, 'must be ascending finite edges and one more proportions summing to 1');
+      }
     });
     const sc = p.scorer;
     nums('scorer.center', sc?.center, d);

@@ -46,6 +46,14 @@ export interface FeatureProfile {
   readonly integer: boolean;
   /** The values seen, when an integer feature took at most `categoricalMax` distinct values; else null. */
   readonly categories: readonly number[] | null;
+  /**
+   * The distribution as bins, for drift tests (`bulwark validate`): bin k holds the values in
+   * (edges[k-1], edges[k]], the first everything ≤ edges[0], the last everything > the last edge;
+   * `proportions` (one more than the edges) are the sample's shares. Edges are the distinct values
+   * of an integer feature with at most 64 of them (so point masses are exact), else the distinct
+   * percentiles. Absent in profiles written before it existed.
+   */
+  readonly histogram?: { readonly edges: readonly number[]; readonly proportions: readonly number[] } | undefined;
 }
 
 export interface Provenance {
@@ -196,6 +204,7 @@ export class ProfileBuilder {
         percentiles: Array.from({ length: 99 }, (_, k) => quantileSorted(col, (k + 1) / 100)),
         integer: this.integer[j] as boolean,
         categories: cats && this.integer[j] ? [...cats].sort((a, b) => a - b) : null,
+        histogram: histogramOf(col, this.integer[j] as boolean),
       });
     }
 
@@ -304,6 +313,48 @@ function robustSpread(sorted: Float64Array, median: number, sd: number): number 
 function medianAbsDev(sorted: Float64Array, median: number): number {
   const dev = Float64Array.from(sorted, (v) => Math.abs(v - median)).sort();
   return quantileSorted(dev, 0.5);
+}
+
+/** Most distinct values of an integer feature binned one value a bin. */
+const POINT_MASS_MAX = 64;
+
+/** See `FeatureProfile.histogram`. */
+function histogramOf(sorted: Float64Array, integer: boolean): { edges: number[]; proportions: number[] } {
+  const n = sorted.length;
+  let edges: number[] = [];
+  if (integer) {
+    for (let i = 0; i < n && edges.length <= POINT_MASS_MAX; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) edges.push(sorted[i] as number);
+    if (edges.length <= POINT_MASS_MAX)
+      edges.pop(); // the last value is the open top bin
+    else edges = [];
+  }
+  if (edges.length === 0 && n > 0) {
+    for (let k = 1; k <= 99; k++) {
+      const q = quantileSorted(sorted, k / 100);
+      if (edges.length === 0 || q > (edges[edges.length - 1] as number)) edges.push(q);
+    }
+  }
+  const proportions: number[] = [];
+  let below = 0;
+  for (const e of edges) {
+    const upTo = upperBound(sorted, e);
+    proportions.push((upTo - below) / n);
+    below = upTo;
+  }
+  proportions.push((n - below) / n);
+  return { edges, proportions };
+}
+
+/** The number of sorted values ≤ x. */
+export function upperBound(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Linear-interpolation quantile of sorted values (type 7, as numpy's default). */

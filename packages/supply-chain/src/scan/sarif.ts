@@ -22,7 +22,11 @@ function artifactUri(file: string | undefined, base: string): string {
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
 const SECURITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
 
-export function toSarif(findings: readonly Finding[], tool: { version: string; informationUri?: string }, base = process.cwd()): object {
+export function toSarif(
+  findings: readonly Finding[],
+  tool: { version: string; informationUri?: string /** Rule tags (default security, supply-chain). */; tags?: readonly string[] },
+  base = process.cwd(),
+): object {
   const rules = [...new Map(findings.map((f) => [f.rule, f])).values()];
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -38,7 +42,7 @@ export function toSarif(findings: readonly Finding[], tool: { version: string; i
               id: f.rule,
               shortDescription: { text: f.rule.replace('/', ': ').replaceAll('-', ' ') },
               defaultConfiguration: { level: LEVEL[f.severity] },
-              properties: { 'security-severity': SECURITY[f.severity], tags: ['security', 'supply-chain'] },
+              properties: { 'security-severity': SECURITY[f.severity], tags: [...(tool.tags ?? ['security', 'supply-chain'])] },
             })),
           },
         },

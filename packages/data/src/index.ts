@@ -1,0 +1,13 @@
+/**
+ * @bulwark/data: training-data defences against poisoning, upstream of serving. `validateFile`
+ * checks a batch against the profile `bulwark profile` wrote (CLI: `bulwark validate`).
+ */
+export { chiSquareSurvival, gammaP, gammaQ, groupBins, kolmogorovSurvival, ksPValue, logGamma, poissonAtLeast, psi } from './stats.js';
+export {
+  BatchValidator,
+  type FeatureCheck,
+  type ValidateOptions,
+  ValidationError,
+  type ValidationReport,
+  validateFile,
+} from './validate/validate.js';

@@ -1,0 +1,185 @@
+/**
+ * `pnpm data [--quick]`: the data defences measured, figures into docs/data.md (`<!-- data -->`;
+ * `--quick`, the test suite's version, prints them instead).
+ *
+ * - Drift: `bulwark validate`'s checks at their default thresholds, against the shipped fraud
+ *   profile (policies/profiles/fraud.json), on fresh clean batches from the training data's
+ *   distribution (scripts/lib/fraud-gen.ts: false alarms) and on shifted ones (scaled amounts, a
+ *   new merchant category: which features are flagged), with sensitivity to the size of a shift.
+ * - Label flipping: 5% of the fraud training labels flipped at random, and 5% targeted (fraud
+ *   relabelled legitimate): precision and recall of the conflicting-label check.
+ * - Throughput: rows per second of validate, and its peak memory on a file of a million rows.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng, wilson } from '@bulwark/attack-lab';
+import { loadProfile, splitCsvLine } from '@bulwark/core';
+import { BatchValidator, type ValidationReport, validateFile } from '@bulwark/data';
+import { FRAUD_COLUMNS, type FraudShift, fraudRows, toCsv } from './lib/fraud-gen.js';
+import { fillSections } from './lib/generated.js';
+
+const quick = process.argv.includes('--quick');
+const jsonAt = process.argv.indexOf('--json');
+/** The figures, for `--json <file>` (the test suite reads them). */
+const results: Record<string, unknown> = {};
+const root = fileURLToPath(new URL('..', import.meta.url));
+const profile = loadProfile(join(root, 'policies/profiles/fraud.json'));
+const HEADER = [...FRAUD_COLUMNS, 'label'];
+const BATCH = 2000;
+
+function validateRows(rows: readonly (readonly unknown[])[], header: readonly string[] = HEADER): ValidationReport {
+  const v = new BatchValidator(profile);
+  v.columns(header);
+  for (let i = 0; i < rows.length; i++) v.row(rows[i] as unknown[], i + 2);
+  return v.finish('batch', '');
+}
+const flagged = (r: ValidationReport): Set<string> =>
+  new Set(r.findings.filter((f) => f.severity !== 'info' && f.severity !== 'low').map((f) => (f.where ?? f.rule).replace('column ', '')));
+
+/** k of n, its rate and 95% Wilson interval. */
+function fmtRate(k: number, n: number): string {
+  const { lo, hi } = wilson(k, n);
+  return `${k}/${n} = ${(k / n).toFixed(3)} (${lo.toFixed(3)}–${hi.toFixed(3)})`;
+}
+
+const lines: string[] = [];
+const out = (s = '') => lines.push(s);
+
+// --- Drift: clean batches (false alarms) ---------------------------------------------------------
+const cleanBatches = quick ? 30 : 500;
+let alarms = 0;
+const alarmBy = new Map<string, number>();
+for (let b = 0; b < cleanBatches; b++) {
+  const f = flagged(validateRows(fraudRows(BATCH, 10_000 + b)));
+  if (f.size > 0) alarms++;
+  for (const k of f) alarmBy.set(k, (alarmBy.get(k) ?? 0) + 1);
+}
+results.clean = { batches: cleanBatches, flagged: alarms, byFeature: Object.fromEntries(alarmBy) };
+out('### Drift (`bulwark validate` at its default thresholds, shipped fraud profile)');
+out();
+out(
+  `Batches of ${BATCH.toLocaleString('en')} rows drawn fresh from the training data's distribution (clean), or with shifts; "flagged" is a finding at medium or above.`,
+);
+out();
+out('| batches | n | flagged (any feature) | by feature |');
+out('|---|---:|---:|---|');
+out(`| clean | ${cleanBatches} | ${fmtRate(alarms, cleanBatches)} | ${alarmBy.size === 0 ? 'none' : [...alarmBy].map(([k, v]) => `${k} ×${v}`).join(', ')} |`);
+
+const shifted = quick ? 10 : 100;
+const shifts: [string, FraudShift][] = [['amounts ×1.5 and 20% from a new merchant category', { amountScale: 1.5, newMerchantShare: 0.2 }]];
+for (const [name, shift] of shifts) {
+  let exact = 0;
+  const by = new Map<string, number>();
+  for (let b = 0; b < shifted; b++) {
+    const f = flagged(validateRows(fraudRows(BATCH, 20_000 + b, shift)));
+    if (f.size === 2 && f.has('amount_usd') && f.has('merchant_risk')) exact++;
+    for (const k of f) by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  results.shifted = { batches: shifted, exactlyShifted: exact, byFeature: Object.fromEntries(by) };
+  out(`| ${name} | ${shifted} | exactly amount_usd and merchant_risk: ${fmtRate(exact, shifted)} | ${[...by].map(([k, v]) => `${k} ×${v}`).join(', ')} |`);
+}
+out();
+out('Sensitivity: share of batches whose `amount_usd` is flagged, by the size of the scaling.');
+out();
+out('| amounts × | n | amount_usd flagged | median PSI | median KS |');
+out('|---:|---:|---:|---:|---:|');
+for (const scale of [1.05, 1.1, 1.2, 1.3, 1.5]) {
+  const n = quick ? 10 : 100;
+  let hit = 0;
+  const psis: number[] = [];
+  const kss: number[] = [];
+  for (let b = 0; b < n; b++) {
+    const r = validateRows(fraudRows(BATCH, 30_000 + b, { amountScale: scale }));
+    if (flagged(r).has('amount_usd')) hit++;
+    const a = r.features.find((f) => f.name === 'amount_usd');
+    psis.push(a?.psi ?? Number.NaN);
+    kss.push(a?.ks ?? Number.NaN);
+  }
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1] as number;
+  ((results.sensitivity ??= []) as unknown[]).push({ scale, batches: n, flagged: hit });
+  out(`| ${scale} | ${n} | ${fmtRate(hit, n)} | ${med(psis).toFixed(3)} | ${med(kss).toFixed(3)} |`);
+}
+
+// --- Label flipping: the conflicting-label check ---------------------------------------------------
+const train = readFileSync(join(root, 'packages/models/data/fraud-train.csv'), 'utf8').trim().split('\n');
+const trainHeader = splitCsvLine(train[0] as string);
+const labelAt = trainHeader.indexOf('label');
+const trainRows = train.slice(1).map((l) => splitCsvLine(l).map(Number));
+out();
+out('### Label flipping (fraud training set, 20,000 rows)');
+out();
+out('| flips | flipped rows | conflicting-label check: rows flagged | precision | recall |');
+out('|---|---:|---:|---:|---:|');
+for (const targeted of [false, true]) {
+  const rng = new Rng(targeted ? 2 : 1);
+  const candidates = trainRows.map((_, i) => i).filter((i) => !targeted || trainRows[i]?.[labelAt] === 1);
+  const k = Math.round(0.05 * trainRows.length);
+  const flip = new Set(rng.shuffle(candidates).slice(0, Math.min(k, candidates.length)));
+  const rows = trainRows.map((r, i) => (flip.has(i) ? r.map((v, j) => (j === labelAt ? 1 - v : v)) : r));
+  const report = validateRows(rows, trainHeader);
+  // Lines are 1-based with the header on line 1: row i is line i + 2.
+  const hits = report.conflictingLines.map((l) => l - 2);
+  const tp = hits.filter((i) => flip.has(i)).length;
+  ((results.flips ??= []) as unknown[]).push({ targeted, flipped: flip.size, flagged: hits.length, truePositives: tp });
+  const precision = hits.length > 0 ? fmtRate(tp, hits.length) : 'n/a (nothing flagged)';
+  out(
+    `| ${targeted ? `targeted (fraud → legitimate, ${flip.size} of ${candidates.length} fraud rows)` : 'random 5%'} | ${flip.size} | ${hits.length} | ${precision} | ${fmtRate(tp, flip.size)} |`,
+  );
+}
+
+// --- Throughput and memory -------------------------------------------------------------------------
+out();
+out('### Throughput');
+out();
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-data-'));
+try {
+  const bigRows = quick ? 50_000 : 1_000_000;
+  const path = join(dir, 'big.csv');
+  let text = `${HEADER.join(',')}\n`;
+  writeFileSync(path, text);
+  for (let c = 0; c < bigRows / 50_000; c++) {
+    text = toCsv(fraudRows(50_000, 40_000 + c))
+      .split('\n')
+      .slice(1)
+      .join('\n');
+    writeFileSync(path, text, { flag: 'a' });
+  }
+  const t0 = performance.now();
+  const r = await validateFile(join(root, 'packages/models/data/fraud-train.csv'), profile);
+  const small = performance.now() - t0;
+  // The big file in a child with a small heap: peak memory is the child's maximum RSS.
+  const child = execFileSync(
+    process.execPath,
+    [
+      '--max-old-space-size=256',
+      '--conditions=bulwark-dist',
+      '--input-type=module',
+      '-e',
+      `import { validateFile } from '@bulwark/data'; import { loadProfile } from '@bulwark/core';
+       const t = performance.now(); const r = await validateFile(${JSON.stringify(path)}, loadProfile(${JSON.stringify(join(root, 'policies/profiles/fraud.json'))}));
+       const ms = performance.now() - t; process.stdout.write(JSON.stringify({ rows: r.rows, ms, rss: process.resourceUsage().maxRSS }));`,
+    ],
+    { cwd: join(root, 'packages/cli'), encoding: 'utf8' },
+  );
+  const big = JSON.parse(child) as { rows: number; ms: number; rss: number };
+  results.throughput = { rows: big.rows, rowsPerSecond: big.rows / (big.ms / 1000), peakRssMB: big.rss / 1024 };
+  out('| file | rows | MB | rows/s | peak RSS |');
+  out('|---|---:|---:|---:|---:|');
+  out(`| fraud-train.csv (in process) | ${r.rows.toLocaleString('en')} | 0.9 | ${Math.round(r.rows / (small / 1000)).toLocaleString('en')} | – |`);
+  out(
+    `| generated, ${bigRows.toLocaleString('en')} rows (child, 256 MiB heap) | ${big.rows.toLocaleString('en')} | ${(statSync(path).size / 1e6).toFixed(0)} | ${Math.round(big.rows / (big.ms / 1000)).toLocaleString('en')} | ${(big.rss / 1024).toFixed(0)} MB |`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const table = lines.join('\n');
+if (jsonAt > 0) writeFileSync(process.argv[jsonAt + 1] as string, `${JSON.stringify(results, null, 2)}\n`);
+if (quick) process.stdout.write(`${table}\n`);
+else {
+  fillSections(join(root, 'docs/data.md'), { data: table });
+  process.stdout.write(`${table}\n\nwritten to docs/data.md\n`);
+}
