@@ -1,9 +1,9 @@
 /**
  * `pnpm data --quick`: what the figures in docs/data.md rest on, at small sizes. Clean batches
  * from the training distribution pass; batches with scaled amounts and a new merchant category
- * are flagged on exactly those two features; the conflicting-label check is reported as it is
- * (it finds nothing on continuous data: recall 0 is a figure, not an error); the streaming read
- * stays within its memory.
+ * are flagged on exactly those two features; confident learning finds random label flips far
+ * above chance; the conflicting-label check is reported as it is (it finds nothing on continuous
+ * data: recall 0 is a figure, not an error); the streaming read stays within its memory.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-it('pnpm data --quick: clean batches pass, the shifted features and only they are flagged, figures reported', () => {
+it('pnpm data --quick: clean batches pass, the shifted features and only they are flagged, flipped labels found, figures reported', () => {
   const dir = mkdtempSync(join(tmpdir(), 'data-'));
   try {
     const json = join(dir, 'data.json');
@@ -35,6 +35,12 @@ it('pnpm data --quick: clean batches pass, the shifted features and only they ar
     expect(f.sensitivity.find((s: { scale: number }) => s.scale === 1.05).flagged).toBe(0);
     expect(f.flips).toHaveLength(2);
     for (const x of f.flips) expect(x.flipped).toBe(1000);
+    // Confident learning finds random flips far above chance (a random top-1000 holds ~50 of them);
+    // the conflicting-label check is reported whatever it finds.
+    const random = f.flips.find((x: { targeted: boolean }) => !x.targeted);
+    expect(random.confidentLearning.topKTruePositives).toBeGreaterThan(300);
+    expect(random.confidentLearning.truePositives / 1000).toBeGreaterThan(0.5);
+    expect(typeof random.conflicting.flagged).toBe('number');
     expect(f.throughput.rows).toBe(50_000);
     expect(f.throughput.peakRssMB).toBeLessThan(400);
   } finally {

@@ -61,6 +61,7 @@ describe('bulwark validate', () => {
       [[clean, '--profile', PROFILE, '--fail-on', 'severe'], /--fail-on must be one of/],
       [[clean, '--profile', PROFILE, '--alpha', '2'], /--alpha must be a number between 0 and 1/],
       [[clean, '--profile', clean], /must be a JSON profile written by bulwark profile/],
+      [[clean, '--profile', PROFILE, '--probabilities', 'p0,p1'], /no probability column "p0" in the header/],
     ];
     for (const [args, message] of cases) {
       const r = run(...args);

@@ -2,6 +2,8 @@
  * @bulwark/data: training-data defences against poisoning, upstream of serving. `validateFile`
  * checks a batch against the profile `bulwark profile` wrote (CLI: `bulwark validate`).
  */
+
+export { findLabelIssues, LabelIssueError, type LabelIssues } from './label-issues/confident-learning.js';
 export { chiSquareSurvival, gammaP, gammaQ, groupBins, kolmogorovSurvival, ksPValue, logGamma, poissonAtLeast, psi } from './stats.js';
 export {
   BatchValidator,

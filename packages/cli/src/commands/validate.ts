@@ -10,7 +10,8 @@ import { version } from '../version.js';
 export const validate = defineCommand({
   name: 'validate',
   summary: 'Check a batch of training or serving data against a profile: schema, ranges, drift, label shift, duplicates, conflicting labels.',
-  usage: 'bulwark validate <data.csv|data.jsonl> --profile <profile.json> [--format text|json|sarif] [--fail-on high] [--out <file>]',
+  usage:
+    'bulwark validate <data.csv|data.jsonl> --profile <profile.json> [--probabilities <columns>] [--format text|json|sarif] [--fail-on high] [--out <file>]',
   details: `Arguments:
   <data>                 CSV with a header row, or JSON Lines, as for bulwark profile; columns are
                          matched to the profile's features by name
@@ -18,6 +19,8 @@ export const validate = defineCommand({
 Options:
   --profile <file>       the reference profile (bulwark profile of the training data)
   --label <column>       the label column (default: the profile's)
+  --probabilities <c,…> columns holding each row's out-of-sample predicted probabilities, one per
+                         class in class order: label issues are ranked by confident learning
   --alpha <p>            family-wise false-alarm rate of the statistical checks on a clean batch (default 0.001)
   --format <f>           text (default), json, or sarif (SARIF 2.1.0 for code-scanning tools)
   --fail-on <severity>   exit 1 when a finding is at or above it: critical, high (default), medium, low, info; none never fails
@@ -28,12 +31,14 @@ Checks: missing or unknown columns, cells that are not numbers, missing values, 
 integer features, new categories, values outside the profiled range (more than chance allows),
 drift per feature (two-sample KS for significance and PSI for size: medium at PSI 0.1, high at
 0.25), label shift (chi-square and PSI), exact duplicate rows, and near-identical rows with
-different labels (a sign of label flipping). Findings name columns and line numbers, never cell
+different labels (a sign of label flipping); with --probabilities, label issues by confident
+learning (info: the JSON report lists the flagged lines, most likely first). Findings name columns and line numbers, never cell
 contents. The file is streamed: it may be larger than memory. See docs/data.md.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage error.`,
   options: {
     profile: { type: 'string' },
     label: { type: 'string' },
+    probabilities: { type: 'string' },
     alpha: { type: 'string' },
     format: { type: 'string', default: 'text' },
     'fail-on': { type: 'string', default: 'high' },
@@ -63,6 +68,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage 
       report = await validateFile(path, profile, {
         ...(values.label === undefined ? {} : { labelColumn: values.label }),
         ...(alpha === undefined ? {} : { alpha }),
+        ...(values.probabilities === undefined ? {} : { probabilityColumns: values.probabilities.split(',').map((c) => c.trim()) }),
         ...(bar ? { onProgress: bar.update } : {}),
       });
     } catch (err) {

@@ -117,6 +117,25 @@ describe('BatchValidator', () => {
     expect(atLeastMedium(r)).toEqual([]);
   });
 
+  it('ranks label issues by confident learning from probability columns, by line', () => {
+    const data = rows(2000, 31);
+    // A model's out-of-sample probabilities: confident in the true label; 40 labels then flipped.
+    const withProbs = data.map((row, i) => {
+      const y = row[6] as number;
+      const p1 = y === 1 ? 0.9 : 0.1;
+      return [...row.slice(0, 6), i % 50 === 0 ? 1 - y : y, 1 - p1, p1];
+    });
+    const v = new BatchValidator(profile, { probabilityColumns: ['p0', 'p1'] });
+    v.columns([...COLUMNS, 'label', 'p0', 'p1']);
+    for (const [i, row] of withProbs.entries()) v.row(row, i + 2);
+    const r = v.finish('b', '');
+    const flippedLines = withProbs.flatMap((_, i) => (i % 50 === 0 ? [i + 2] : []));
+    expect([...(r.labelIssues?.lines ?? [])].sort((a, b) => a - b)).toEqual(flippedLines);
+    expect(r.findings.find((f) => f.rule === 'data/label-issues')).toMatchObject({ severity: 'info' });
+    expect(r.findings.some((f) => f.rule === 'data/unknown-column')).toBe(false);
+    expect(() => new BatchValidator(profile, { probabilityColumns: ['p0', 'p1'] }).columns([...COLUMNS, 'label', 'p0'])).toThrow(/no probability column "p1"/);
+  });
+
   it('flags a shift of label shares, and values far outside the profiled range', () => {
     const data = rows(3000, 9).map((row, i) => (i % 3 === 0 ? [...row.slice(0, 6), 1] : row));
     data.push(...Array.from({ length: 30 }, (_, i) => [1e7 + i, 3, 0.2, 0, 5, 100, 0]));

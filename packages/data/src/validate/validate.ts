@@ -16,6 +16,7 @@
  */
 import { type DataProfile, type FeatureProfile, readTable, TableError, upperBound } from '@bulwark/core';
 import type { Finding, Severity } from '@bulwark/supply-chain';
+import { findLabelIssues, LabelIssueError } from '../label-issues/confident-learning.js';
 import { chiSquareSurvival, groupBins, ksPValue, poissonAtLeast, psi } from '../stats.js';
 
 export interface ValidateOptions {
@@ -27,7 +28,12 @@ export interface ValidateOptions {
   readonly psi?: { readonly medium: number; readonly high: number } | undefined;
   /** Groups the PSI is computed over (default 10, about a tenth of the reference mass each). */
   readonly psiBins?: number | undefined;
-  /** Rows indexed for the duplicate and conflicting-label checks (default 1,000,000; ~100 bytes each). */
+  /**
+   * Columns holding each row's out-of-sample predicted probabilities, one per class in class
+   * order: with them, label issues are ranked by confident learning (`findLabelIssues`).
+   */
+  readonly probabilityColumns?: readonly string[] | undefined;
+  /** Rows indexed for the duplicate and conflicting-label checks, and kept for confident learning (default 1,000,000; ~100 bytes each). */
   readonly maxIndexedRows?: number | undefined;
   /** Called as bytes are read: a progress bar. */
   readonly onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined;
@@ -60,6 +66,8 @@ export interface ValidationReport {
   readonly duplicates: { readonly indexedRows: number; readonly exact: number; readonly nearDuplicates: number };
   /** Line numbers of the rows in groups of near-identical rows with different labels (at most 100,000). */
   readonly conflictingLines: readonly number[];
+  /** Confident learning, when probability columns were given: the estimate and the flagged rows' lines, most likely first (at most 100,000). */
+  readonly labelIssues: { readonly rows: number; readonly estimatedErrors: number; readonly lines: readonly number[] } | null;
   readonly findings: readonly Finding[];
 }
 
@@ -107,7 +115,13 @@ export async function validateFile(path: string, profile: DataProfile, options: 
 /** The streaming validator behind `validateFile`: columns once, rows, then `finish`. */
 export class BatchValidator {
   readonly #profile: DataProfile;
-  readonly #o: Required<Omit<ValidateOptions, 'labelColumn' | 'onProgress'>>;
+  readonly #o: Required<Omit<ValidateOptions, 'labelColumn' | 'onProgress' | 'probabilityColumns'>>;
+  readonly #probColumns: readonly string[];
+  #probAt: number[] = [];
+  readonly #probLabels: number[] = [];
+  readonly #probRows: number[][] = [];
+  readonly #probLines: number[] = [];
+  #probSkipped = 0;
   readonly #labelColumn: string;
   #cols: Column[] = [];
   #header: readonly string[] = [];
@@ -135,11 +149,19 @@ export class BatchValidator {
       maxIndexedRows: options.maxIndexedRows ?? 1_000_000,
     };
     if (!(this.#o.alpha > 0 && this.#o.alpha < 1)) throw new ValidationError('alpha must be in (0, 1)');
+    this.#probColumns = options.probabilityColumns ?? [];
+    if (this.#probColumns.length === 1) throw new ValidationError('probability columns: one per class, at least two');
   }
 
   columns(header: readonly string[]): void {
     this.#header = header;
     this.#labelAt = header.indexOf(this.#labelColumn);
+    this.#probAt = this.#probColumns.map((name) => {
+      const at = header.indexOf(name);
+      if (at < 0) throw new ValidationError(`no probability column "${name}" in the header`);
+      return at;
+    });
+    if (this.#probAt.length > 0 && this.#labelAt < 0) throw new ValidationError(`probability columns need the label column "${this.#labelColumn}"`);
     this.#cols = [];
     for (const f of this.#profile.features) {
       const at = header.indexOf(f.name);
@@ -206,6 +228,19 @@ export class BatchValidator {
       else this.#labels.set(label, (this.#labels.get(label) ?? 0) + 1);
     }
     if (complete && this.#indexed < this.#o.maxIndexedRows) this.#index(values, label, line);
+    if (this.#probAt.length > 0) this.#keepProbabilities(cells, label, line);
+  }
+
+  /** A row's label and probabilities, kept for confident learning (rows with either unusable are counted, not kept). */
+  #keepProbabilities(cells: readonly unknown[], label: number | undefined, line: number): void {
+    const p = this.#probAt.map((at) => numberOf(cells[at]));
+    if (label === undefined || label >= p.length || p.some((v) => typeof v !== 'number' || v < 0 || v > 1) || this.#probRows.length >= this.#o.maxIndexedRows) {
+      this.#probSkipped++;
+      return;
+    }
+    this.#probLabels.push(label);
+    this.#probRows.push(p as number[]);
+    this.#probLines.push(line);
   }
 
   /** Exact duplicates (same values and label) and near-identical rows (same profile bin in every feature). */
@@ -250,7 +285,8 @@ export class BatchValidator {
     for (const f of p.features)
       if (!this.#header.includes(f.name)) add('missing-column', 'high', `the profile's feature "${f.name}" is not a column of the batch`, `column ${f.name}`);
     for (const h of this.#header)
-      if (!known.has(h) && h !== this.#labelColumn) add('unknown-column', 'low', `column "${h}" is not a feature of the profile`, `column ${h}`);
+      if (!known.has(h) && h !== this.#labelColumn && !this.#probColumns.includes(h))
+        add('unknown-column', 'low', `column "${h}" is not a feature of the profile`, `column ${h}`);
     if (p.labels && this.#labelAt < 0) add('no-labels', 'info', `no label column "${this.#labelColumn}": label checks skipped`);
 
     // How many statistical tests share alpha: drift and range per feature present, new categories
@@ -425,6 +461,31 @@ export class BatchValidator {
         `${this.#conflictCells.size} groups of near-identical rows carry different labels (${conflictingLines.length} rows, e.g. lines ${conflictingLines.slice(0, 4).join(', ')}; chance would give ${fmtCount(expectedConflicts)})${pConflict < alpha ? ': a sign of label flipping' : ''}`,
       );
     }
+    // Confident learning on the rows kept with their probabilities.
+    let labelIssues: ValidationReport['labelIssues'] = null;
+    if (this.#probAt.length > 0) {
+      if (this.#probSkipped > 0)
+        add(
+          'probabilities-skipped',
+          'info',
+          `${this.#probSkipped} rows left out of confident learning (no valid label or probabilities, or past ${this.#o.maxIndexedRows} rows)`,
+        );
+      if (this.#probRows.length > 0) {
+        try {
+          const li = findLabelIssues(this.#probLabels, this.#probRows);
+          const lines = li.ranked.slice(0, MAX_CONFLICT_LINES).map((i) => this.#probLines[i] as number);
+          labelIssues = { rows: this.#probRows.length, estimatedErrors: li.estimatedErrors, lines };
+          add(
+            'label-issues',
+            'info',
+            `confident learning estimates ${Math.round(li.estimatedErrors)} label errors in ${this.#probRows.length} rows (${fmtShare(li.estimatedErrors / this.#probRows.length)}) and flags ${li.ranked.length}${lines.length > 0 ? `, most likely first: lines ${lines.slice(0, 5).join(', ')}` : ''}`,
+          );
+        } catch (err) {
+          if (!(err instanceof LabelIssueError)) throw err;
+          add('label-issues', 'medium', `confident learning could not run: ${err.message}`);
+        }
+      }
+    }
     if (this.#indexed < this.#rows && this.#indexed >= this.#o.maxIndexedRows)
       add('index-capped', 'info', `duplicate and conflicting-label checks covered the first ${this.#indexed} complete rows of ${this.#rows}`);
 
@@ -437,6 +498,7 @@ export class BatchValidator {
       labels,
       duplicates: { indexedRows: this.#indexed, exact: this.#exactDuplicates, nearDuplicates: this.#nearDuplicates },
       conflictingLines,
+      labelIssues,
       findings,
     };
   }
