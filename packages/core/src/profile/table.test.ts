@@ -15,7 +15,14 @@ const file = (name: string, text: string) => {
 async function read(path: string) {
   const rows: unknown[][] = [];
   let columns: readonly string[] = [];
-  const digest = await readTable(path, { onColumns: (c) => (columns = c), onRow: (cells, line) => rows.push([line, ...cells]) });
+  const digest = await readTable(path, {
+    onColumns: (c) => {
+      columns = c;
+    },
+    onRow: (cells, line) => {
+      rows.push([line, ...cells]);
+    },
+  });
   return { columns, rows, digest };
 }
 
