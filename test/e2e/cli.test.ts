@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-const COMMANDS = ['serve', 'attack', 'profile', 'validate', 'scan', 'sign', 'verify', 'keygen', 'hash-key', 'redact'];
+const COMMANDS = ['serve', 'attack', 'profile', 'validate', 'lineage', 'scan', 'sign', 'verify', 'keygen', 'hash-key', 'redact'];
 
 describe('bulwark CLI', () => {
   it.each(COMMANDS.map((c) => [c, c]))("bulwark %s --help and bulwark help %s print that command's help and exit 0", (c) => {

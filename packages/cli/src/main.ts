@@ -9,6 +9,7 @@ import { type Command, helpOf, type Io, parse, UsageError } from './command.js';
 import { attack } from './commands/attack.js';
 import { hashKey } from './commands/hash-key.js';
 import { keygen, sign, verify } from './commands/keys.js';
+import { lineage } from './commands/lineage.js';
 import { profile } from './commands/profile.js';
 import { redact } from './commands/redact.js';
 import { scan } from './commands/scan.js';
@@ -16,7 +17,7 @@ import { serve } from './commands/serve.js';
 import { validate } from './commands/validate.js';
 import { version } from './version.js';
 
-const COMMANDS: readonly Command[] = [serve, attack, profile, validate, scan, sign, verify, keygen, hashKey, redact] as unknown as Command[];
+const COMMANDS: readonly Command[] = [serve, attack, profile, validate, lineage, scan, sign, verify, keygen, hashKey, redact] as unknown as Command[];
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),

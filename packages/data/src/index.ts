@@ -4,6 +4,19 @@
  */
 
 export { findLabelIssues, LabelIssueError, type LabelIssues } from './label-issues/confident-learning.js';
+export {
+  createLineage,
+  LINEAGE_PREDICATE_TYPE,
+  type LineageArtifact,
+  LineageError,
+  type LineageFile,
+  type LineageOptions,
+  type LineagePredicate,
+  type LineageStatement,
+  openLineage,
+  predicateDigest,
+  verifyLineage,
+} from './lineage/lineage.js';
 export { chiSquareSurvival, gammaP, gammaQ, groupBins, kolmogorovSurvival, ksPValue, logGamma, poissonAtLeast, psi } from './stats.js';
 export {
   BatchValidator,

@@ -1,5 +1,7 @@
-/** `bulwark keygen`, `bulwark sign`, `bulwark verify`: OpenSSF model signing with your own keys. */
+/** `bulwark keygen`, `bulwark sign`, `bulwark verify`: OpenSSF model signing with your own keys (and dataset lineage chains). */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { openLineage, verifyLineage } from '@bulwark/data';
 import { defaultSignaturePath, generateKeys, KeyError, privateKeyFrom, publicKeyFrom, signModel, VerificationError, verifyModel } from '@bulwark/supply-chain';
 import { defineCommand, regularFile, UsageError } from '../command.js';
 
@@ -62,24 +64,50 @@ The bundle is a Sigstore bundle (v0.3) holding a DSSE envelope over an in-toto s
 
 export const verify = defineCommand({
   name: 'verify',
-  summary: 'Verify a signed model: the signature, and every file against it (missing, extra, renamed, changed).',
-  usage: 'bulwark verify <model file|dir> --key <public.pub> [--signature <file>]',
+  summary: 'Verify a signed model (the signature, and every file against it), or a signed dataset lineage chain.',
+  usage: 'bulwark verify <model file|dir> --key <public.pub> [--signature <file>] | bulwark verify --lineage <lineage.json> --key <public.pub>',
   details: `Options:
   --key <file>           the PEM public key of the signer
   --signature <file>     the bundle (default: model.sig in the folder, <file>.sig beside a file)
+  --lineage <file>       verify a dataset lineage manifest (bulwark lineage) instead of a model: its
+                         signature, every data file, the profile and the models against their sha256,
+                         the profile against the data, and every parent version in turn
 
 Exit codes: 0 verified, 1 verification failed (each problem is named), 2 usage error.`,
-  options: { key: { type: 'string' }, signature: { type: 'string' } },
-  positionals: { min: 1, max: 1 },
+  options: { key: { type: 'string' }, signature: { type: 'string' }, lineage: { type: 'string' } },
+  positionals: { min: 0, max: 1 },
   async run(values, [model], io) {
     if (!values.key) throw new UsageError('--key is required');
-    if (!existsSync(model as string)) throw new UsageError(`no such file or folder: ${model}`);
+    if ((model === undefined) === (values.lineage === undefined)) throw new UsageError('name a model, or a lineage manifest with --lineage (one of them)');
+    const target = (values.lineage === undefined ? model : regularFile(values.lineage, '--lineage')) as string;
+    if (!existsSync(target)) throw new UsageError(`no such file or folder: ${target}`);
     let publicKey: ReturnType<typeof publicKeyFrom>;
     try {
       publicKey = publicKeyFrom(readFileSync(regularFile(values.key, '--key')));
     } catch (err) {
       if (err instanceof KeyError) throw new UsageError(`--key: ${err.message}`);
       throw err;
+    }
+    if (values.lineage !== undefined) {
+      try {
+        const chain: string[] = [];
+        let st = await verifyLineage(target, publicKey);
+        chain.push(st.name);
+        // verifyLineage checked the parents; name them for the reader.
+        let at = target;
+        while (st.predicate.parent) {
+          at = join(dirname(at), st.predicate.parent.name);
+          st = openLineage(readFileSync(at, 'utf8'), publicKey);
+          chain.push(st.name);
+        }
+        io.out(`verified ${target}: ${chain.join(' ← ')} (data, profile and models match their signatures)`);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof VerificationError)) throw err;
+        io.err(`bulwark verify: ${target} failed verification:`);
+        for (const p of err.problems) io.err(`  - ${p}`);
+        return 1;
+      }
     }
     try {
       const m = verifyModel(model as string, publicKey, values.signature ?? defaultSignaturePath(model as string));
