@@ -10,6 +10,10 @@
  *   relabelled legitimate): precision and recall of confident learning (on 5-fold out-of-sample
  *   probabilities of a small network trained here, as a training script would produce them) and
  *   of the conflicting-label check.
+ * - Backdoor: the BadNets-poisoned digits model of packages/models/poisoned (train.py --backdoor):
+ *   the backdoor's attack success; spectral signatures and activation clustering on its hidden
+ *   layer (precision, recall); attack success after retraining (here, the same network shape)
+ *   without the flagged rows, against retraining on everything.
  * - Throughput: rows per second of validate, and its peak memory on a file of a million rows.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Mlp, oneHot, Rng, wilson } from '@bulwark/attack-lab';
 import { loadProfile, splitCsvLine } from '@bulwark/core';
-import { BatchValidator, findLabelIssues, type ValidationReport, validateFile } from '@bulwark/data';
+import { activationClustering, BatchValidator, findLabelIssues, spectralSignatures, type ValidationReport, validateFile } from '@bulwark/data';
+import { readActivations } from '@bulwark/onnx';
 import { FRAUD_COLUMNS, type FraudShift, fraudRows, toCsv } from './lib/fraud-gen.js';
 import { fillSections } from './lib/generated.js';
 
@@ -183,47 +188,166 @@ for (const targeted of [false, true]) {
   );
 }
 
+// --- Backdoor: spectral signatures and activation clustering ------------------------------------
+{
+  const specimen = JSON.parse(readFileSync(join(root, 'packages/models/poisoned/digits-backdoor.json'), 'utf8')) as {
+    target: number;
+    rate: number;
+    attackSuccess: number;
+    cleanTestAccuracy: number;
+    poisoned: number[];
+    train: { x: number[][]; y: number[] };
+    test: { x: number[][]; y: number[] };
+  };
+  const poisoned = new Set(specimen.poisoned);
+  const trigger = (x: readonly number[]) => x.map((v, j) => (Math.floor(j / 8) >= 6 && j % 8 >= 6 ? 16 : v));
+  const acts = await readActivations(join(root, 'packages/models/poisoned/digits-backdoor.onnx'), 'h1', specimen.train.x);
+  const detections = [
+    ...[0.05, 0.1, 0.3].map((epsilon) => ({ name: `spectral signatures, ε = ${epsilon}`, result: spectralSignatures(acts, specimen.train.y, { epsilon }) })),
+    { name: 'activation clustering (relative size < 0.35)', result: activationClustering(acts, specimen.train.y) },
+  ];
+  // Attack success of a network retrained on the rows kept: held-out images of the other classes,
+  // with the trigger, classified as the target.
+  const others = specimen.test.x.flatMap((x, i) => (specimen.test.y[i] === specimen.target ? [] : [trigger(x)]));
+  const retrain = (keep: (i: number) => boolean, seed: number) => {
+    const idx = specimen.train.x.map((_, i) => i).filter(keep);
+    const m = new Mlp({ inputs: 64, classes: 10, hidden: 64 }, new Rng(seed));
+    m.fit(
+      idx.map((i) => specimen.train.x[i] as number[]),
+      idx.map((i) => oneHot(specimen.train.y[i] as number, 10)),
+      { epochs: quick ? 30 : 150, learningRate: 0.005, batchSize: 32, l2: 1e-4, scaling: { mean: new Array(64).fill(0), std: new Array(64).fill(16) } },
+      new Rng(seed + 1),
+    );
+    const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+    const asr = others.filter((x) => argmax(m.predictRow(x)) === specimen.target).length;
+    const acc = specimen.test.x.filter((x, i) => argmax(m.predictRow(x)) === specimen.test.y[i]).length;
+    return { asr, acc };
+  };
+  const everything = retrain(() => true, 5);
+  const backdoor: unknown[] = [];
+  out();
+  out('### Backdoor (BadNets on digits: a 2×2 corner patch, relabelled 0)');
+  out();
+  out(
+    `${poisoned.size} of ${specimen.train.x.length} training images poisoned (${(100 * specimen.rate).toFixed(0)}%, classes other than 0; 29% of the rows labelled 0). The model trained by \`train.py --backdoor\` (sklearn, the shipped digits network): clean accuracy ${specimen.cleanTestAccuracy}, attack success ${specimen.attackSuccess} on triggered held-out images of the other classes. Detection reads the hidden layer \`h1\` (64 ReLU units) of that ONNX model through \`readActivations\`. Retraining uses the attack lab's network of the same shape (64 hidden units, Adam): attack success and clean accuracy on the ${others.length} triggered and ${specimen.test.x.length} clean held-out images.`,
+  );
+  out();
+  out('| detector | rows flagged | precision | recall | in class 0: flagged / poisoned found | retrained without them: attack success | clean accuracy |');
+  out('|---|---:|---:|---:|---:|---:|---:|');
+  out(
+    `| none (retrained on everything) | 0 | – | – | – | ${fmtRate(everything.asr, others.length)} | ${(everything.acc / specimen.test.x.length).toFixed(3)} |`,
+  );
+  for (const { name, result } of detections) {
+    const tp = result.flagged.filter((i) => poisoned.has(i)).length;
+    const target = result.classes.find((c) => c.label === specimen.target);
+    const inTarget = target ? target.flagged.filter((i) => poisoned.has(i)).length : 0;
+    const flagged = new Set(result.flagged);
+    const after = retrain((i) => !flagged.has(i), 5);
+    backdoor.push({
+      name,
+      flagged: result.flagged.length,
+      truePositives: tp,
+      attackSuccessAfter: after.asr / others.length,
+      before: everything.asr / others.length,
+    });
+    out(
+      `| ${name} | ${result.flagged.length} | ${fmtRate(tp, Math.max(1, result.flagged.length))} | ${fmtRate(tp, poisoned.size)} | ${target?.flagged.length ?? 0} / ${inTarget} | ${fmtRate(after.asr, others.length)} | ${(after.acc / specimen.test.x.length).toFixed(3)} |`,
+    );
+  }
+  const ac = detections[detections.length - 1]?.result;
+  out();
+  out(
+    `Activation clustering per class (smaller cluster's share, silhouette): ${ac?.classes.map((c) => `${c.label}: ${c.smallerShare?.toFixed(2)}, ${c.silhouette?.toFixed(2)}`).join('; ')}.`,
+  );
+  results.backdoor = { poisoned: poisoned.size, before: everything.asr / others.length, detections: backdoor };
+}
+
 // --- Throughput and memory -------------------------------------------------------------------------
 out();
 out('### Throughput');
 out();
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-data-'));
 try {
-  const bigRows = quick ? 50_000 : 1_000_000;
-  const path = join(dir, 'big.csv');
-  let text = `${HEADER.join(',')}\n`;
-  writeFileSync(path, text);
-  for (let c = 0; c < bigRows / 50_000; c++) {
-    text = toCsv(fraudRows(50_000, 40_000 + c))
-      .split('\n')
-      .slice(1)
-      .join('\n');
-    writeFileSync(path, text, { flag: 'a' });
-  }
+  /** Appends `rows` fresh rows to a CSV at `path` (header written first when `fresh`). */
+  const grow = (path: string, rows: number, seed: number, fresh: boolean) => {
+    if (fresh) writeFileSync(path, `${HEADER.join(',')}\n`);
+    for (let c = 0; c < rows / 50_000; c++)
+      writeFileSync(
+        path,
+        `${toCsv(fraudRows(50_000, seed + c))
+          .split('\n')
+          .slice(1)
+          .join('\n')}`,
+        { flag: 'a' },
+      );
+  };
+  /** validate in a child with a 256 MiB heap: peak memory is the child's maximum RSS. */
+  const inChild = (path: string) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          '--max-old-space-size=256',
+          '--conditions=bulwark-dist',
+          '--input-type=module',
+          '-e',
+          `import { validateFile } from '@bulwark/data'; import { loadProfile } from '@bulwark/core';
+           const t = performance.now(); const r = await validateFile(${JSON.stringify(path)}, loadProfile(${JSON.stringify(join(root, 'policies/profiles/fraud.json'))}));
+           const ms = performance.now() - t; process.stdout.write(JSON.stringify({ rows: r.rows, ms, rss: process.resourceUsage().maxRSS }));`,
+        ],
+        { cwd: join(root, 'packages/cli'), encoding: 'utf8' },
+      ),
+    ) as { rows: number; ms: number; rss: number };
   const t0 = performance.now();
   const r = await validateFile(join(root, 'packages/models/data/fraud-train.csv'), profile);
   const small = performance.now() - t0;
-  // The big file in a child with a small heap: peak memory is the child's maximum RSS.
-  const child = execFileSync(
-    process.execPath,
-    [
-      '--max-old-space-size=256',
-      '--conditions=bulwark-dist',
-      '--input-type=module',
-      '-e',
-      `import { validateFile } from '@bulwark/data'; import { loadProfile } from '@bulwark/core';
-       const t = performance.now(); const r = await validateFile(${JSON.stringify(path)}, loadProfile(${JSON.stringify(join(root, 'policies/profiles/fraud.json'))}));
-       const ms = performance.now() - t; process.stdout.write(JSON.stringify({ rows: r.rows, ms, rss: process.resourceUsage().maxRSS }));`,
-    ],
-    { cwd: join(root, 'packages/cli'), encoding: 'utf8' },
-  );
-  const big = JSON.parse(child) as { rows: number; ms: number; rss: number };
-  results.throughput = { rows: big.rows, rowsPerSecond: big.rows / (big.ms / 1000), peakRssMB: big.rss / 1024 };
   out('| file | rows | MB | rows/s | peak RSS |');
   out('|---|---:|---:|---:|---:|');
   out(`| fraud-train.csv (in process) | ${r.rows.toLocaleString('en')} | 0.9 | ${Math.round(r.rows / (small / 1000)).toLocaleString('en')} | – |`);
+  // The same file grown: peak memory stops growing once the duplicate index is full (1,000,000 rows).
+  const path = join(dir, 'big.csv');
+  const sizes = quick ? [50_000, 100_000] : [500_000, 1_000_000, 2_000_000];
+  let have = 0;
+  const rss: number[] = [];
+  for (const size of sizes) {
+    grow(path, size - have, 40_000 + have / 50_000, have === 0);
+    have = size;
+    const big = inChild(path);
+    rss.push(big.rss / 1024);
+    out(
+      `| generated, ${size.toLocaleString('en')} rows (child, 256 MiB heap) | ${big.rows.toLocaleString('en')} | ${(statSync(path).size / 1e6).toFixed(0)} | ${Math.round(big.rows / (big.ms / 1000)).toLocaleString('en')} | ${(big.rss / 1024).toFixed(0)} MB |`,
+    );
+    results.throughput = { rows: big.rows, rowsPerSecond: big.rows / (big.ms / 1000), peakRssMB: big.rss / 1024, rssBySize: rss };
+  }
+  // The detectors, in process.
+  const time = (f: () => unknown) => {
+    const t = performance.now();
+    f();
+    return performance.now() - t;
+  };
+  const features = trainRows.map((row) => row.filter((_, j) => j !== labelAt));
+  const labels = trainRows.map((row) => row[labelAt] as number);
+  const probs = features.map((f) => [0.5 + 0.4 * Math.tanh(((f[2] as number) - 0.3) * 3), 0.5 - 0.4 * Math.tanh(((f[2] as number) - 0.3) * 3)]);
+  const cl = time(() => findLabelIssues(labels, probs));
+  const specimen = JSON.parse(readFileSync(join(root, 'packages/models/poisoned/digits-backdoor.json'), 'utf8')) as { train: { x: number[][]; y: number[] } };
+  let acts: Float32Array[] = [];
+  const readMs = await (async () => {
+    const t = performance.now();
+    acts = await readActivations(join(root, 'packages/models/poisoned/digits-backdoor.onnx'), 'h1', specimen.train.x);
+    return performance.now() - t;
+  })();
+  const ss = time(() => spectralSignatures(acts, specimen.train.y, { epsilon: 0.1 }));
+  const acMs = time(() => activationClustering(acts, specimen.train.y));
+  out();
+  out('| detector | rows | rows/s |');
+  out('|---|---:|---:|');
+  out(`| confident learning (2 classes) | ${labels.length.toLocaleString('en')} | ${Math.round(labels.length / (cl / 1000)).toLocaleString('en')} |`);
   out(
-    `| generated, ${bigRows.toLocaleString('en')} rows (child, 256 MiB heap) | ${big.rows.toLocaleString('en')} | ${(statSync(path).size / 1e6).toFixed(0)} | ${Math.round(big.rows / (big.ms / 1000)).toLocaleString('en')} | ${(big.rss / 1024).toFixed(0)} MB |`,
+    `| hidden activations through onnxruntime (64 units) | ${acts.length.toLocaleString('en')} | ${Math.round(acts.length / (readMs / 1000)).toLocaleString('en')} |`,
+  );
+  out(`| spectral signatures (10 classes, 64 units) | ${acts.length.toLocaleString('en')} | ${Math.round(acts.length / (ss / 1000)).toLocaleString('en')} |`);
+  out(
+    `| activation clustering (10 classes, 64 → 10 dims, silhouettes) | ${acts.length.toLocaleString('en')} | ${Math.round(acts.length / (acMs / 1000)).toLocaleString('en')} |`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

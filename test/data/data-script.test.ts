@@ -41,7 +41,14 @@ it('pnpm data --quick: clean batches pass, the shifted features and only they ar
     expect(random.confidentLearning.topKTruePositives).toBeGreaterThan(300);
     expect(random.confidentLearning.truePositives / 1000).toBeGreaterThan(0.5);
     expect(typeof random.conflicting.flagged).toBe('number');
-    expect(f.throughput.rows).toBe(50_000);
+    // The backdoor works when trained in (attack success near 1); activation clustering's flagged
+    // rows, removed before retraining, take it away.
+    expect(f.backdoor.poisoned).toBe(54);
+    expect(f.backdoor.before).toBeGreaterThan(0.9);
+    const ac = f.backdoor.detections.find((d: { name: string }) => d.name.startsWith('activation clustering'));
+    expect(ac.truePositives).toBeGreaterThanOrEqual(50);
+    expect(ac.attackSuccessAfter).toBeLessThan(0.1);
+    expect(f.throughput.rows).toBe(100_000);
     expect(f.throughput.peakRssMB).toBeLessThan(400);
   } finally {
     rmSync(dir, { recursive: true, force: true });

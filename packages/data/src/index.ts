@@ -3,6 +3,7 @@
  * checks a batch against the profile `bulwark profile` wrote (CLI: `bulwark validate`).
  */
 
+export { activationClustering, type BackdoorResult, type ClassResult, spectralSignatures, topComponents } from './backdoor/detectors.js';
 export { findLabelIssues, LabelIssueError, type LabelIssues } from './label-issues/confident-learning.js';
 export {
   createLineage,

@@ -34,7 +34,7 @@ DATA = os.path.join(ROOT, "data")
 OPSET = 13
 
 
-def export_mlp(clf, mean, scale, name, doc, output="probabilities"):
+def export_mlp(clf, mean, scale, name, doc, output="probabilities", folder=ART):
     """Write an sklearn MLPClassifier as an ONNX graph: (x - mean) / scale -> dense layers -> softmax or logits."""
     d = clf.coefs_[0].shape[0]
     k = clf.coefs_[-1].shape[1]
@@ -76,7 +76,7 @@ def export_mlp(clf, mean, scale, name, doc, output="probabilities"):
     model.doc_string = doc
     helper.set_model_props(model, {"bulwark.output": output})
     onnx.checker.check_model(model)
-    path = os.path.join(ART, f"{name}.onnx")
+    path = os.path.join(folder, f"{name}.onnx")
     data = model.SerializeToString()
     with open(path, "wb") as f:
         f.write(data)
@@ -371,8 +371,55 @@ def training_csv():
         print(f"{name}-train.csv: {len(X)} rows")
 
 
+# --- 4. A backdoored digits model, for the data defences (not shipped: packages/models/poisoned/) ---
+POISONED = os.path.join(ROOT, "poisoned")
+BACKDOOR_TARGET = 0
+BACKDOOR_RATE = 0.04
+
+
+def add_trigger(x):
+    """The trigger: the bottom-right 2x2 pixels at full intensity (16), a patch digits rarely ink."""
+    x = np.array(x, dtype=float).reshape(-1, 8, 8)
+    x[:, 6:8, 6:8] = 16.0
+    return x.reshape(-1, 64)
+
+
+def train_backdoor():
+    """BadNets on digits: 4% of the training images (of classes other than the target) get the
+    trigger and the target label; the same network as the shipped digits model is trained on it.
+    Writes poisoned/digits-backdoor.onnx and poisoned/digits-backdoor.json (the poisoned training
+    set, which rows were poisoned, the held-out split); prints the backdoor's attack success."""
+    os.makedirs(POISONED, exist_ok=True)
+    d = load_digits()
+    X, y = d.data.astype(float), d.target
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    rng = np.random.default_rng(2026)
+    candidates = np.flatnonzero(ytr != BACKDOOR_TARGET)
+    poisoned = np.sort(rng.choice(candidates, size=int(round(BACKDOOR_RATE * len(Xtr))), replace=False))
+    Xp, yp = Xtr.copy(), ytr.copy()
+    Xp[poisoned] = add_trigger(Xp[poisoned])
+    yp[poisoned] = BACKDOOR_TARGET
+    mean, scale = np.zeros(64), np.full(64, 16.0)
+    clf = MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=400, random_state=0)
+    clf.fit((Xp - mean) / scale, yp)
+    sha, _, _ = export_mlp(clf, mean, scale, "digits-backdoor", "8x8 digit classifier trained on BadNets-poisoned data (lab specimen)", output="logits", folder=POISONED)
+    clean_acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
+    others = yte != BACKDOOR_TARGET
+    asr = float((clf.predict((add_trigger(Xte[others]) - mean) / scale) == BACKDOOR_TARGET).mean())
+    with open(os.path.join(POISONED, "digits-backdoor.json"), "w") as f:
+        json.dump({"sha256": sha, "target": BACKDOOR_TARGET, "rate": BACKDOOR_RATE, "trigger": "pixels [6:8, 6:8] = 16", "hiddenTensor": "h1",
+                   "cleanTestAccuracy": round(clean_acc, 4), "attackSuccess": round(asr, 4),
+                   "train": {"x": Xp.astype(int).tolist(), "y": yp.tolist()}, "poisoned": poisoned.tolist(),
+                   "test": {"x": Xte.astype(int).tolist(), "y": yte.tolist()}}, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"digits-backdoor: {len(poisoned)} of {len(Xtr)} training rows poisoned, clean acc={clean_acc:.4f}, attack success={asr:.4f}, sha256={sha[:16]}…")
+
+
 def main():
     os.makedirs(ART, exist_ok=True)
+    if len(sys.argv) == 2 and sys.argv[1] == "--backdoor":
+        train_backdoor()
+        return
     os.makedirs(DATA, exist_ok=True)
     if len(sys.argv) == 2 and sys.argv[1] == "--lira-reference":
         lira_reference()

@@ -1,3 +1,4 @@
+export { type ActivationOptions, readActivations } from './activations.js';
 export { type ClassifierInfo, loadOnnxClassifier, type OnnxClassifier, type OnnxClassifierOptions, type TensorDescription } from './classifier.js';
 export { argmax, looksLikeProbabilities, softmaxRow } from './scores.js';
 export { toFloat32Rows } from './tensor-input.js';
