@@ -1,6 +1,6 @@
 export { atLeast, type Finding, quote, SEVERITIES, type Severity } from './findings.js';
-export { type ExternalFile, MAX_EXTERNAL_BYTES, readExternalData, readOnce } from './onnx/external.js';
 export { exposeTensors } from './onnx/expose.js';
+export { type ExternalFile, MAX_EXTERNAL_BYTES, readExternalData, readOnce } from './onnx/external.js';
 export { DEFAULT_DOMAINS, DEFAULT_LIMITS, ELEMENT_BYTES, type OnnxLimits } from './onnx/rules.js';
 export { type ExternalDataRef, locationProblem, type OnnxWalk, type OnnxWalkOptions, walkOnnx } from './onnx/walk.js';
 export { disassemblePickle, type PickleGlobal, type PickleReport, pickleFindings } from './pickle/disassemble.js';
