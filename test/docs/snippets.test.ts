@@ -97,6 +97,8 @@ describe('docs: TypeScript examples type-check', () => {
       "declare const predict: import('@bulwark/core').PredictGuarded;",
       "declare const apiKeys: import('@bulwark/core').ApiKeyEntry[];",
       'declare const rows: number[][];',
+      'declare const trainRows: number[][];',
+      'declare const trainLabels: number[];',
       "declare const MyStore: new () => import('@bulwark/core').BudgetStore & import('@bulwark/core').DetectorStore;",
       'declare const describe: (name: string, fn: () => void) => void;',
       'declare const it: (name: string, fn: () => unknown) => void;',

@@ -384,7 +384,7 @@ def add_trigger(x):
     return x.reshape(-1, 64)
 
 
-def train_backdoor():
+def train_backdoor(rate=BACKDOOR_RATE):
     """BadNets on digits: 4% of the training images (of classes other than the target) get the
     trigger and the target label; the same network as the shipped digits model is trained on it.
     Writes poisoned/digits-backdoor.onnx and poisoned/digits-backdoor.json (the poisoned training
@@ -395,30 +395,32 @@ def train_backdoor():
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     rng = np.random.default_rng(2026)
     candidates = np.flatnonzero(ytr != BACKDOOR_TARGET)
-    poisoned = np.sort(rng.choice(candidates, size=int(round(BACKDOOR_RATE * len(Xtr))), replace=False))
+    poisoned = np.sort(rng.choice(candidates, size=int(round(rate * len(Xtr))), replace=False))
     Xp, yp = Xtr.copy(), ytr.copy()
     Xp[poisoned] = add_trigger(Xp[poisoned])
     yp[poisoned] = BACKDOOR_TARGET
     mean, scale = np.zeros(64), np.full(64, 16.0)
     clf = MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=400, random_state=0)
     clf.fit((Xp - mean) / scale, yp)
-    sha, _, _ = export_mlp(clf, mean, scale, "digits-backdoor", "8x8 digit classifier trained on BadNets-poisoned data (lab specimen)", output="logits", folder=POISONED)
+    name = "digits-backdoor" if rate == BACKDOOR_RATE else f"digits-backdoor-{int(round(rate * 100))}"
+    sha, _, _ = export_mlp(clf, mean, scale, name, "8x8 digit classifier trained on BadNets-poisoned data (lab specimen)", output="logits", folder=POISONED)
     clean_acc = float((clf.predict((Xte - mean) / scale) == yte).mean())
     others = yte != BACKDOOR_TARGET
     asr = float((clf.predict((add_trigger(Xte[others]) - mean) / scale) == BACKDOOR_TARGET).mean())
-    with open(os.path.join(POISONED, "digits-backdoor.json"), "w") as f:
-        json.dump({"sha256": sha, "target": BACKDOOR_TARGET, "rate": BACKDOOR_RATE, "trigger": "pixels [6:8, 6:8] = 16", "hiddenTensor": "h1",
+    with open(os.path.join(POISONED, f"{name}.json"), "w") as f:
+        json.dump({"sha256": sha, "target": BACKDOOR_TARGET, "rate": rate, "trigger": "pixels [6:8, 6:8] = 16", "hiddenTensor": "h1",
                    "cleanTestAccuracy": round(clean_acc, 4), "attackSuccess": round(asr, 4),
                    "train": {"x": Xp.astype(int).tolist(), "y": yp.tolist()}, "poisoned": poisoned.tolist(),
                    "test": {"x": Xte.astype(int).tolist(), "y": yte.tolist()}}, f, separators=(",", ":"))
         f.write("\n")
-    print(f"digits-backdoor: {len(poisoned)} of {len(Xtr)} training rows poisoned, clean acc={clean_acc:.4f}, attack success={asr:.4f}, sha256={sha[:16]}…")
+    print(f"{name}: {len(poisoned)} of {len(Xtr)} training rows poisoned, clean acc={clean_acc:.4f}, attack success={asr:.4f}, sha256={sha[:16]}…")
 
 
 def main():
     os.makedirs(ART, exist_ok=True)
-    if len(sys.argv) == 2 and sys.argv[1] == "--backdoor":
-        train_backdoor()
+    if len(sys.argv) in (2, 3) and sys.argv[1] == "--backdoor":
+        # --backdoor [rate]: the default 4% specimen, or another poisoning rate (the adaptive case).
+        train_backdoor(float(sys.argv[2]) if len(sys.argv) == 3 else BACKDOOR_RATE)
         return
     os.makedirs(DATA, exist_ok=True)
     if len(sys.argv) == 2 and sys.argv[1] == "--lira-reference":
