@@ -20,6 +20,7 @@ export {
   signModel,
   statementOf,
   VerificationError,
+  verifiedPayload,
   verifyModel,
 } from './sign/bundle.js';
 export { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, pae } from './sign/dsse.js';

@@ -6,4 +6,4 @@
 export { type BudgetStoreCaseOptions, budgetStoreCases } from './budget-store-cases.js';
 export { type ConformanceCase, freshScope, registerCases, type StoreSource } from './cases.js';
 export { detectorStoreCases } from './detector-store-cases.js';
-export { type ManualClock, manualClock, seededRandom } from './seeded.js';
+export { type ManualClock, manualClock, seededRandom, seededUniform } from './seeded.js';

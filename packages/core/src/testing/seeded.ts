@@ -21,6 +21,16 @@ export function seededRandom(seed: string | number): RandomSource {
   };
 }
 
+/** Uniform draws in [0, 1) from `seededRandom(seed)`: reproducible test data (32 bits a draw). */
+export function seededUniform(seed: string | number): () => number {
+  const source = seededRandom(seed);
+  const word = new Uint32Array(1);
+  return () => {
+    source.fill(new Uint8Array(word.buffer));
+    return (word[0] as number) / 2 ** 32;
+  };
+}
+
 /** A clock that moves only when told to. */
 export interface ManualClock extends Clock {
   /** Moves both the wall clock and the monotonic clock forward. */

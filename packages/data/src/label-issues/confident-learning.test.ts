@@ -1,17 +1,8 @@
+import { seededUniform } from '@bulwark/core/testing';
 import { describe, expect, it } from 'vitest';
 import { findLabelIssues, LabelIssueError } from './confident-learning.js';
 
-/** A deterministic generator (mulberry32): test data, not security. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 /** n rows of 3 classes: confident probabilities for most, ambiguous ones for some; `flip` of the labels moved to another class. */
 function dataset(n: number, flip: number, seed: number) {

@@ -30,7 +30,7 @@ import {
   sha256File,
   signBytes,
   VerificationError,
-  verifyBytes,
+  verifiedPayload,
 } from '@bulwark/supply-chain';
 
 export const LINEAGE_PREDICATE_TYPE = 'https://bulwark.dev/dataset-lineage/v1';
@@ -195,20 +195,7 @@ export async function createLineage(
 
 /** Checks the bundle's signature and returns its statement (authenticated, shape checked). */
 export function openLineage(bundleJson: string, publicKey: KeyObject): LineageStatement {
-  let bundle: Bundle;
-  try {
-    bundle = JSON.parse(bundleJson) as Bundle;
-  } catch {
-    throw new VerificationError(['the lineage manifest is not JSON']);
-  }
-  const env = bundle?.dsseEnvelope;
-  if (bundle?.mediaType !== BUNDLE_MEDIA_TYPE || env?.payloadType !== IN_TOTO_PAYLOAD_TYPE || typeof env.payload !== 'string' || env.signatures?.length !== 1)
-    throw new VerificationError(['not a Sigstore bundle v0.3 holding one DSSE in-toto envelope with one signature']);
-  const hint = bundle.verificationMaterial?.publicKey?.hint;
-  if (hint !== undefined && hint !== keyHint(publicKey)) throw new VerificationError(['signed with another key (the key hint does not match)']);
-  const payload = Buffer.from(env.payload, 'base64');
-  if (!verifyBytes(pae(env.payloadType, payload), Buffer.from(String(env.signatures[0]?.sig), 'base64'), publicKey))
-    throw new VerificationError(['the signature does not verify with this key']);
+  const payload = verifiedPayload(bundleJson, publicKey);
   let st: { _type?: unknown; predicateType?: unknown; subject?: { name?: unknown; digest?: { sha256?: unknown } }[]; predicate?: LineagePredicate };
   try {
     st = JSON.parse(payload.toString('utf8'));

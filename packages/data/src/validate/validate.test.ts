@@ -2,20 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DataProfile, ProfileBuilder } from '@bulwark/core';
+import { seededUniform } from '@bulwark/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchValidator, type ValidationReport, validateFile } from './validate.js';
 
-/** A deterministic generator (mulberry32): test data, not security. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 const COLUMNS = ['amount', 'hour', 'risk', 'flag', 'distance', 'age'];
 /** Rows of a small fraud-like table: a log-normal amount, an hour 0-23, a risk score in [0,1), a 0/1 flag, two more continuous features, a label. */

@@ -65,10 +65,11 @@ export class VerificationError extends Error {
 }
 
 /**
- * Checks a bundle's signature with a public key and returns the manifest it signs (authenticated:
- * safe to compare files against). Throws VerificationError naming the problem.
+ * Checks a Sigstore bundle (v0.3, one DSSE in-toto envelope, one signature) with a public key and
+ * returns the signed payload: authenticated bytes, whose shape the caller still checks. Shared by
+ * model signatures and dataset lineage manifests. Throws VerificationError naming the problem.
  */
-export function openBundle(bundleJson: string, publicKey: KeyObject): Manifest {
+export function verifiedPayload(bundleJson: string, publicKey: KeyObject): Buffer {
   let bundle: Bundle;
   try {
     bundle = JSON.parse(bundleJson) as Bundle;
@@ -85,6 +86,15 @@ export function openBundle(bundleJson: string, publicKey: KeyObject): Manifest {
   const payload = Buffer.from(env.payload, 'base64');
   const sig = Buffer.from(String(env.signatures[0]?.sig), 'base64');
   if (!verifyBytes(pae(env.payloadType, payload), sig, publicKey)) throw new VerificationError(['the signature does not verify with this key']);
+  return payload;
+}
+
+/**
+ * Checks a bundle's signature with a public key and returns the manifest it signs (authenticated:
+ * safe to compare files against). Throws VerificationError naming the problem.
+ */
+export function openBundle(bundleJson: string, publicKey: KeyObject): Manifest {
+  const payload = verifiedPayload(bundleJson, publicKey);
   // From here on the content is authenticated; its shape is still checked before use.
   let st: { _type?: unknown; predicateType?: unknown; subject?: unknown; predicate?: { serialization?: unknown; resources?: unknown } };
   try {
