@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Mlp, oneHot, Rng, wilson } from '@bulwark/attack-lab';
 import { loadProfile, splitCsvLine } from '@bulwark/core';
 import { activationClustering, BatchValidator, findLabelIssues, spectralSignatures, type ValidationReport, validateFile } from '@bulwark/data';
+import { fraudData } from '@bulwark/models';
 import { readActivations } from '@bulwark/onnx';
 import { FRAUD_COLUMNS, type FraudShift, fraudRows, toCsv } from './lib/fraud-gen.js';
 import { fillSections } from './lib/generated.js';
@@ -73,6 +74,15 @@ out(
 out();
 out('| batches | n | flagged (any feature) | by feature |');
 out('|---|---:|---:|---|');
+{
+  // The shipped model's held-out split (4,000 rows the profile never saw), as one batch.
+  const test = fraudData().test;
+  const held = [...flagged(validateRows(test.x.map((x, i) => [...x, test.y[i] as number])))];
+  results.heldOut = { rows: test.x.length, flagged: held };
+  out(
+    `| the shipped model's held-out split (${test.x.length.toLocaleString('en')} rows) | 1 | ${held.length === 0 ? 'not flagged' : 'flagged'} | ${held.length === 0 ? 'none' : held.join(', ')} |`,
+  );
+}
 out(`| clean | ${cleanBatches} | ${fmtRate(alarms, cleanBatches)} | ${alarmBy.size === 0 ? 'none' : [...alarmBy].map(([k, v]) => `${k} ×${v}`).join(', ')} |`);
 
 const shifted = quick ? 10 : 100;

@@ -26,6 +26,7 @@ it('pnpm data --quick: clean batches pass, the shifted features and only they ar
     expect(r.status, r.stderr).toBe(0);
     const f = JSON.parse(readFileSync(json, 'utf8'));
     // 30 clean batches at a family-wise alpha of 0.001: more than 2 alarms would be p < 1e-5.
+    expect(f.heldOut).toEqual({ rows: 4000, flagged: [] });
     expect(f.clean.batches).toBe(30);
     expect(f.clean.flagged).toBeLessThanOrEqual(2);
     expect(f.shifted.exactlyShifted).toBeGreaterThanOrEqual(9);

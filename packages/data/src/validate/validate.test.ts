@@ -89,6 +89,8 @@ describe('BatchValidator', () => {
     data.push(flipped);
     const r = check(profile, data);
     expect(r.duplicates.exact).toBe(1);
+    expect(r.duplicates.nearDuplicates).toBe(2);
+    expect(r.findings.find((f) => f.rule === 'data/near-duplicates')?.severity).toBe('low');
     expect(r.findings.find((f) => f.rule === 'data/duplicate-rows')?.message).toContain('line 1002');
     expect(r.conflictingLines).toEqual([9, 1003]);
     expect(r.findings.find((f) => f.rule === 'data/conflicting-labels')?.severity).toBe('medium');

@@ -443,6 +443,16 @@ export class BatchValidator {
         `${this.#exactDuplicates} rows repeat an earlier row exactly (first at line ${this.#firstDuplicateLine}); chance would give ${fmtCount(expectedDuplicates)}`,
       );
     }
+    // Near-identical rows (the same profile bin in every feature, exact repeats included).
+    if (this.#nearDuplicates > 0) {
+      const expectedNear = pairs * sameCell;
+      const pNear = poissonAtLeast(this.#nearDuplicates, expectedNear);
+      add(
+        'near-duplicates',
+        pNear >= alpha ? 'info' : this.#nearDuplicates > 0.01 * this.#indexed ? 'medium' : 'low',
+        `${this.#nearDuplicates} rows are near-identical to an earlier row (the same profile bin in every feature); chance would give ${fmtCount(expectedNear)}${pNear < alpha ? ': replayed or oversampled records?' : ''}`,
+      );
+    }
     const conflictingLines: number[] = [];
     for (const cell of this.#conflictCells) {
       const g = this.#groups.get(cell) as number[];
