@@ -17,7 +17,7 @@
  * - Throughput: rows per second of validate, and its peak memory on a file of a million rows.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,7 +306,9 @@ try {
         process.execPath,
         [
           '--max-old-space-size=256',
-          '--conditions=bulwark-dist',
+          // The built packages, as users run them (`pnpm data` builds first); the sources through
+          // tsx when there is no build (the test suite's --quick run on a fresh clone).
+          ...(existsSync(join(root, 'packages/data/dist/index.js')) ? ['--conditions=bulwark-dist'] : ['--import', 'tsx']),
           '--input-type=module',
           '-e',
           `import { validateFile } from '@bulwark/data'; import { loadProfile } from '@bulwark/core';
