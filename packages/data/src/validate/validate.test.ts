@@ -93,6 +93,14 @@ describe('BatchValidator', () => {
     expect(r.findings.find((f) => f.rule === 'data/near-duplicates')?.severity).toBe('low');
     expect(r.findings.find((f) => f.rule === 'data/duplicate-rows')?.message).toContain('line 1002');
     expect(r.conflictingLines).toEqual([9, 1003]);
+    // A copy whose label is not a class is an invalid label, not a conflict.
+    const v = new BatchValidator(profile);
+    v.columns([...COLUMNS, 'label']);
+    v.row([...(data[3] as number[]).slice(0, 6), 'fraud?'], 2);
+    v.row(data[3] as number[], 3);
+    const bad = v.finish('b', '');
+    expect(bad.conflictingLines).toEqual([]);
+    expect(bad.findings.find((f) => f.rule === 'data/invalid-label')?.severity).toBe('high');
     expect(r.findings.find((f) => f.rule === 'data/conflicting-labels')?.severity).toBe('medium');
   });
 

@@ -270,7 +270,8 @@ export class BatchValidator {
       this.#groups.set(cell, group);
     }
     group.push(line, label);
-    if (!this.#conflictCells.has(cell)) for (let i = 1; i < group.length; i += 2) if (group[i] !== label) this.#conflictCells.add(cell);
+    // A row without a valid label (-1) conflicts with nothing.
+    if (!this.#conflictCells.has(cell)) for (let i = 1; i < group.length; i += 2) if (group[i] !== label && group[i] !== -1) this.#conflictCells.add(cell);
   }
 
   finish(source: string, sha256: string): ValidationReport {
@@ -388,7 +389,12 @@ export class BatchValidator {
       let labelPsi: number | null = null;
       let labelP: number | null = null;
       if (this.#invalidLabels > 0)
-        add('invalid-label', 'high', `${this.#invalidLabels} rows have a label that is not a class index 0, 1, 2, …`, `column ${this.#labelColumn}`);
+        add(
+          'invalid-label',
+          'high',
+          `${this.#invalidLabels} rows have a label that is not a class index 0, 1, 2, … (up to 1022)`,
+          `column ${this.#labelColumn}`,
+        );
       if (p.labels) {
         const ref = p.labels;
         const total = Object.values(ref).reduce((a, b) => a + b, 0);
