@@ -108,6 +108,7 @@ export { Bits, bernoulli, bernoulliExp, bernoulliExp1, discreteGaussian, discret
 export {
   CALIBRATED_FPRS,
   type CalibratedFpr,
+  classIndex,
   type DataProfile,
   type FeatureProfile,
   loadProfile,
@@ -124,7 +125,6 @@ export {
   type TableDigest,
   TableError,
   type TableHandlers,
-  upperBound,
 } from './profile/index.js';
 export {
   BUILTIN_DETECTOR_IDS,

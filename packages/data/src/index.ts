@@ -17,6 +17,7 @@ export {
   openLineage,
   predicateDigest,
   verifyLineage,
+  verifyLineageChain,
 } from './lineage/lineage.js';
 export { chiSquareSurvival, gammaP, gammaQ, groupBins, kolmogorovSurvival, ksPValue, logGamma, poissonAtLeast, psi } from './stats.js';
 export {

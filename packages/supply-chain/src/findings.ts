@@ -9,6 +9,14 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
   return SEVERITIES.indexOf(s) >= SEVERITIES.indexOf(threshold);
 }
 
+/** "0 critical, 1 high, …, 3 info": a report's summary line. */
+export function severityCounts(findings: readonly { readonly severity: Severity }[]): string {
+  return [...SEVERITIES]
+    .reverse()
+    .map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`)
+    .join(', ');
+}
+
 export interface Finding {
   /** Stable id, e.g. `onnx/external-data-traversal`, `pickle/code-execution`. */
   readonly rule: string;

@@ -1,4 +1,4 @@
-export { atLeast, type Finding, quote, SEVERITIES, type Severity } from './findings.js';
+export { atLeast, type Finding, quote, SEVERITIES, type Severity, severityCounts } from './findings.js';
 export { exposeTensors } from './onnx/expose.js';
 export { type ExternalFile, MAX_EXTERNAL_BYTES, readExternalData, readOnce } from './onnx/external.js';
 export { DEFAULT_DOMAINS, DEFAULT_LIMITS, ELEMENT_BYTES, type OnnxLimits } from './onnx/rules.js';

@@ -1,7 +1,6 @@
 /** `bulwark keygen`, `bulwark sign`, `bulwark verify`: OpenSSF model signing with your own keys (and dataset lineage chains). */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { openLineage, verifyLineage } from '@bulwark/data';
+import { verifyLineageChain } from '@bulwark/data';
 import { defaultSignaturePath, generateKeys, KeyError, privateKeyFrom, publicKeyFrom, signModel, VerificationError, verifyModel } from '@bulwark/supply-chain';
 import { defineCommand, regularFile, UsageError } from '../command.js';
 
@@ -90,16 +89,7 @@ Exit codes: 0 verified, 1 verification failed (each problem is named), 2 usage e
     }
     if (values.lineage !== undefined) {
       try {
-        const chain: string[] = [];
-        let st = await verifyLineage(target, publicKey);
-        chain.push(st.name);
-        // verifyLineage checked the parents; name them for the reader.
-        let at = target;
-        while (st.predicate.parent) {
-          at = join(dirname(at), st.predicate.parent.name);
-          st = openLineage(readFileSync(at, 'utf8'), publicKey);
-          chain.push(st.name);
-        }
+        const chain = (await verifyLineageChain(target, publicKey)).map((st) => st.name);
         io.out(`verified ${target}: ${chain.join(' ← ')} (data, profile and models match their signatures)`);
         return 0;
       } catch (err) {

@@ -1,6 +1,6 @@
 /** `bulwark scan <file|dir>`: model files checked without loading them; text, JSON or SARIF; a CI gate. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { atLeast, type Finding, SEVERITIES, type Severity, scanPath, toSarif } from '@bulwark/supply-chain';
+import { atLeast, type Finding, SEVERITIES, type Severity, scanPath, severityCounts, toSarif } from '@bulwark/supply-chain';
 import { defineCommand, UsageError } from '../command.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -56,8 +56,6 @@ function render(files: number, findings: readonly Finding[]): string {
   const lines = findings.map(
     (f) => `${f.severity.toUpperCase().padEnd(8)} ${f.rule.padEnd(32)} ${f.file ?? ''}${f.where ? ` ${f.where}` : ''}\n         ${f.message}`,
   );
-  const counts = SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`)
-    .reverse()
-    .join(', ');
+  const counts = severityCounts(findings);
   return `${lines.join('\n')}${lines.length ? '\n' : ''}${files} files scanned: ${counts}\n`;
 }

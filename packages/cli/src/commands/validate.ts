@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { ConfigError, loadProfile } from '@bulwark/core';
 import { ValidationError, type ValidationReport, validateFile } from '@bulwark/data';
-import { atLeast, SEVERITIES, type Severity, toSarif } from '@bulwark/supply-chain';
+import { atLeast, SEVERITIES, type Severity, severityCounts, toSarif } from '@bulwark/supply-chain';
 import { defineCommand, regularFile, UsageError } from '../command.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
@@ -95,9 +95,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage 
 
 function render(r: ValidationReport): string {
   const lines = r.findings.map((f) => `${f.severity.toUpperCase().padEnd(8)} ${f.rule.padEnd(24)} ${f.where ?? ''}\n         ${f.message}`);
-  const counts = SEVERITIES.map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`)
-    .reverse()
-    .join(', ');
+  const counts = severityCounts(r.findings);
   const table = r.features.map(
     (f) =>
       `  ${f.name.padEnd(24)} n ${String(f.n).padStart(8)}  missing ${String(f.missing).padStart(6)}  out of range ${String(f.belowMin + f.aboveMax).padStart(6)}  PSI ${f.psi === null ? '   -' : f.psi.toFixed(3)}  KS ${f.ks === null ? '   -' : f.ks.toFixed(3)}`,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError, type ConfigIssueInput } from '../errors.js';
 import { CALIBRATED_FPRS, type DataProfile, PROFILE_FORMAT, ProfileBuilder, ProfileError, type ProfileOptions } from './profile.js';
-import { readTable, TableError } from './table.js';
+import { classIndex, readTable, TableError } from './table.js';
 
 export interface ProfileFileOptions extends ProfileOptions {
   /** The label column (default `label` when there is one). */
@@ -66,9 +66,8 @@ function finite(v: unknown, line: number, column: string): number {
 }
 
 function labelOf(v: unknown, line: number): number {
-  // An empty cell is no label (Number('') would read it as class 0).
-  const n = typeof v === 'string' ? (v.trim() === '' ? Number.NaN : Number(v.trim())) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ProfileError(`line ${line}: the label must be a class index 0, 1, 2, …`);
+  const n = classIndex(v);
+  if (n === undefined) throw new ProfileError(`line ${line}: the label must be a class index 0, 1, 2, …`);
   return n;
 }
 

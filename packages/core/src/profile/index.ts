@@ -11,7 +11,6 @@ export {
   type ProfileOptions,
   type Provenance,
   type ScoreName,
-  upperBound,
 } from './profile.js';
 export { RowScorer, SCORE_CAP, type ScorerParams } from './scores.js';
-export { isJsonLines, readTable, type TableDigest, TableError, type TableHandlers } from './table.js';
+export { classIndex, isJsonLines, readTable, type TableDigest, TableError, type TableHandlers } from './table.js';

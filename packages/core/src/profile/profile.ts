@@ -346,7 +346,7 @@ function histogramOf(sorted: Float64Array, integer: boolean): { edges: number[];
 }
 
 /** The number of sorted values ≤ x. */
-export function upperBound(sorted: ArrayLike<number>, x: number): number {
+function upperBound(sorted: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -33,6 +33,12 @@ export interface TableDigest {
 /** Longest line accepted (a wider row is almost certainly not tabular data). */
 const MAX_LINE = 4 * 1024 * 1024;
 
+/** A label cell as a class index 0, 1, 2, … (a number or its text), or undefined; an empty cell is no label. */
+export function classIndex(raw: unknown): number | undefined {
+  const n = typeof raw === 'string' ? (raw.trim() === '' ? Number.NaN : Number(raw.trim())) : raw;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 /** True for `.jsonl` and `.ndjson` files; anything else is read as CSV. */
 export const isJsonLines = (path: string): boolean => /\.(jsonl|ndjson)$/i.test(path);
 

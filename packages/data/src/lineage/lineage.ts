@@ -219,11 +219,22 @@ export function openLineage(bundleJson: string, publicKey: KeyObject): LineageSt
  * the parent, recursively, against the digest this manifest names. Throws VerificationError
  * listing every problem found.
  */
-export async function verifyLineage(path: string, publicKey: KeyObject, seen = new Set<string>()): Promise<LineageStatement> {
+export async function verifyLineage(path: string, publicKey: KeyObject): Promise<LineageStatement> {
+  return (await verifyLineageChain(path, publicKey))[0] as LineageStatement;
+}
+
+/** As `verifyLineage`, returning every version of the chain: this one first, then its parent, and so on. */
+export async function verifyLineageChain(path: string, publicKey: KeyObject): Promise<LineageStatement[]> {
+  const chain: LineageStatement[] = [];
+  await verifyLink(path, publicKey, chain);
+  return chain;
+}
+
+async function verifyLink(path: string, publicKey: KeyObject, chain: LineageStatement[]): Promise<LineageStatement> {
   if (!existsSync(path)) throw new VerificationError([`no lineage manifest at ${path}`]);
   const st = openLineage(readFileSync(path, 'utf8'), publicKey);
-  if (seen.has(st.digest)) throw new VerificationError(['the lineage chain loops']);
-  seen.add(st.digest);
+  if (chain.some((c) => c.digest === st.digest)) throw new VerificationError(['the lineage chain loops']);
+  chain.push(st);
   const base = dirname(path);
   const problems: string[] = [];
   const hash = (name: string, kind: string, want: string): string | undefined => {
@@ -249,7 +260,7 @@ export async function verifyLineage(path: string, publicKey: KeyObject, seen = n
   // The parent: its own manifest, checked the same way, and it must be the one this names.
   const parent = st.predicate.parent;
   if (parent) {
-    const p = await verifyLineage(resolveName(base, parent.name), publicKey, seen);
+    const p = await verifyLink(resolveName(base, parent.name), publicKey, chain);
     if (p.digest !== parent.sha256)
       throw new VerificationError([
         `${st.name}: the parent ${parent.name} is not the version this was derived from (digest ${p.digest.slice(0, 16)}…, signed ${String(parent.sha256).slice(0, 16)}…)`,

@@ -14,7 +14,7 @@
  * category's value, up to five of them): a batch may hold personal data, and a report travels to
  * CI logs. Rows are named by line number.
  */
-import { type DataProfile, type FeatureProfile, readTable, TableError, upperBound } from '@bulwark/core';
+import { classIndex, type DataProfile, type FeatureProfile, readTable, TableError } from '@bulwark/core';
 import type { Finding, Severity } from '@bulwark/supply-chain';
 import { findLabelIssues, LabelIssueError } from '../label-issues/confident-learning.js';
 import { chiSquareSurvival, groupBins, ksPValue, poissonAtLeast, psi } from '../stats.js';
@@ -135,6 +135,10 @@ export class BatchValidator {
   readonly #groups = new Map<number, number[]>();
   readonly #conflictCells = new Set<number>();
   #indexed = 0;
+  // Per-row scratch (nothing keeps them past the row): the values, and each value's histogram bin
+  // (computed once, used by the drift counts and the near-duplicate cell).
+  #values = new Float64Array(0);
+  #bins = new Float64Array(0);
   #exactDuplicates = 0;
   #nearDuplicates = 0;
   #firstDuplicateLine = 0;
@@ -188,7 +192,12 @@ export class BatchValidator {
 
   row(cells: readonly unknown[], line: number): void {
     this.#rows++;
-    const values = new Float64Array(this.#cols.length);
+    if (this.#values.length !== this.#cols.length) {
+      this.#values = new Float64Array(this.#cols.length);
+      this.#bins = new Float64Array(this.#cols.length);
+    }
+    const values = this.#values;
+    const bins = this.#bins;
     let complete = true;
     for (let k = 0; k < this.#cols.length; k++) {
       const c = this.#cols[k] as Column;
@@ -219,7 +228,11 @@ export class BatchValidator {
       }
       if (v < f.min) c.belowMin++;
       else if (v > f.max) c.aboveMax++;
-      if (c.counts && f.histogram) (c.counts[upperBoundLess(f.histogram.edges, v)] as number)++;
+      if (c.counts && f.histogram) {
+        const b = binOf(f.histogram.edges, v);
+        bins[k] = b;
+        (c.counts[b] as number)++;
+      } else bins[k] = v;
     }
     let label: number | undefined;
     if (this.#labelAt >= 0) {
@@ -227,7 +240,7 @@ export class BatchValidator {
       if (label === undefined) this.#invalidLabels++;
       else this.#labels.set(label, (this.#labels.get(label) ?? 0) + 1);
     }
-    if (complete && this.#indexed < this.#o.maxIndexedRows) this.#index(values, label, line);
+    if (complete && this.#indexed < this.#o.maxIndexedRows) this.#index(values, bins, label, line);
     if (this.#probAt.length > 0) this.#keepProbabilities(cells, label, line);
   }
 
@@ -244,18 +257,13 @@ export class BatchValidator {
   }
 
   /** Exact duplicates (same values and label) and near-identical rows (same profile bin in every feature). */
-  #index(values: Float64Array, label: number | undefined, line: number): void {
+  #index(values: Float64Array, bins: Float64Array, label: number | undefined, line: number): void {
     this.#indexed++;
     const exact = hashValues(values, label ?? -1);
     if (this.#exact.has(exact)) {
       this.#exactDuplicates++;
       if (this.#firstDuplicateLine === 0) this.#firstDuplicateLine = line;
     } else this.#exact.add(exact);
-    const bins = new Float64Array(values.length);
-    for (let k = 0; k < values.length; k++) {
-      const edges = (this.#cols[k] as Column).profile.histogram?.edges;
-      bins[k] = edges ? upperBoundLess(edges, values[k] as number) : (values[k] as number);
-    }
     const cell = hashValues(bins, -2);
     const seen = this.#cells.get(cell);
     if (seen === undefined) {
@@ -528,22 +536,28 @@ function numberOf(raw: unknown): number | typeof MISSING | typeof INVALID {
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : INVALID;
   if (typeof raw !== 'string') return INVALID;
   const t = raw.trim();
-  if (MISSING_TEXT.has(t.toLowerCase())) return MISSING;
+  if (t === '') return MISSING; // before Number, which reads '' as 0
   const n = Number(t);
-  return Number.isFinite(n) ? n : INVALID;
+  if (Number.isFinite(n)) return n;
+  return MISSING_TEXT.has(t.toLowerCase()) ? MISSING : INVALID;
 }
 
+/** A class index the index can pack (see `#cells`: label + 1 in 10 bits), or undefined. */
 function labelOf(raw: unknown): number | undefined {
-  const n = typeof raw === 'string' ? (raw.trim() === '' ? Number.NaN : Number(raw.trim())) : raw;
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n < 1023 ? n : undefined;
+  const n = classIndex(raw);
+  return n !== undefined && n < 1023 ? n : undefined;
 }
 
 /** The histogram bin of v: the number of edges strictly below it (bin k holds (edges[k-1], edges[k]]). */
-function upperBoundLess(edges: readonly number[], v: number): number {
-  // Bin k is (edges[k-1], edges[k]]: the count of edges < v. upperBound counts edges ≤ v; a value
-  // equal to an edge belongs to the bin that edge closes.
-  const le = upperBound(edges, v);
-  return le > 0 && edges[le - 1] === v ? le - 1 : le;
+function binOf(edges: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((edges[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A 53-bit hash of a row's numbers (FNV-1a over their IEEE bits, two lanes): an index key, not a security boundary. */
