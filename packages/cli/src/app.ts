@@ -6,7 +6,6 @@
  *   GET  /v1/model    the model's description (no weights)
  *   anything else     404 not_found / 405 method_not_allowed, as JSON errors
  */
-import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import {
   BulwarkError,
@@ -17,6 +16,7 @@ import {
   isBulwarkError,
   type PredictGuarded,
   type RequestIdentity,
+  randomRequestId,
 } from '@bulwark/core';
 import * as bulwarkExpress from '@bulwark/express';
 import * as bulwarkHono from '@bulwark/hono';
@@ -51,13 +51,13 @@ const ROUTES: Record<string, string> = { '/v1/predict': 'POST', '/healthz': 'GET
 
 /** An error answer with a fresh request id (every response carries one). */
 function refused(e: BulwarkError): EndpointResponse {
-  e.requestId = randomUUID();
+  e.requestId = randomRequestId();
   return errorResponse(e);
 }
 
 /** A JSON answer with a request id. */
 function ok(body: unknown): EndpointResponse {
-  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID() }, body };
+  return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomRequestId() }, body };
 }
 
 /** 404 or 405 for a request no route took. */

@@ -2,7 +2,6 @@
  * createBulwark: the guard pipeline, and `wrap`, the plain function wrapper around a predict call.
  * The sequence of one call is in pipeline/call.ts; this file builds what every call shares.
  */
-import { randomUUID } from 'node:crypto';
 import type { Disclosure } from './disclosure.js';
 import { type BulwarkError, ConfigError } from './errors.js';
 import { type CallOptions, type CallPlan, type CallTarget, runCall } from './pipeline/call.js';
@@ -11,6 +10,7 @@ import { createGuardRunner } from './pipeline/run-guards.js';
 import { type Principal, PrincipalHasher } from './principal/principal.js';
 import { type Clock, systemClock } from './runtime/clock.js';
 import { cryptoRandom, type RandomSource } from './runtime/random.js';
+import { randomRequestId } from './runtime/request-id.js';
 import { Instrumentation, type TelemetryOptions } from './telemetry/instrumentation.js';
 import type { AnyGuard, Decision, DecisionInfo, GuardMode, ModelDescriptor } from './types.js';
 
@@ -33,7 +33,7 @@ export interface BulwarkOptions {
   readonly telemetry?: TelemetryOptions | undefined;
   /** Called with every verdict other than allow (e.g. to log decisions). Must not throw; errors are ignored. */
   readonly onDecision?: ((decision: Decision, call: DecisionInfo) => void) | undefined;
-  /** Source of request ids; defaults to `crypto.randomUUID`. Injectable for tests. */
+  /** Source of request ids; defaults to random version-4 UUIDs from node:crypto. Injectable for tests. */
   readonly requestId?: (() => string) | undefined;
   /** Randomness every guard sees as `ctx.random` (default: node:crypto). Inject a seeded source in tests only. */
   readonly random?: RandomSource | undefined;
@@ -128,7 +128,7 @@ export function createBulwark(options: BulwarkOptions = {}): Bulwark {
   const telemetry = new Instrumentation(options.telemetry, model);
   const maxDisclosure = maxDisclosureOf(entries);
   const plan: CallPlan = {
-    runtime: { model, maxDisclosure, random: options.random ?? cryptoRandom, clock, newId: options.requestId ?? randomUUID },
+    runtime: { model, maxDisclosure, random: options.random ?? cryptoRandom, clock, newId: options.requestId ?? randomRequestId },
     mode,
     before: entries.filter((e) => e.guard.beforeInference !== undefined),
     after: entries.filter((e) => e.guard.afterInference !== undefined),

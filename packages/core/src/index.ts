@@ -154,6 +154,7 @@ export { scrubAttributes, scrubText } from './redaction/scrub.js';
 export { type Clock, systemClock } from './runtime/clock.js';
 export { type LogFields, type Logger, processLogger, scrubbingLogger } from './runtime/logger.js';
 export { cryptoRandom, type RandomSource, randomBelow, randomUint32, randomUnit } from './runtime/random.js';
+export { randomRequestId } from './runtime/request-id.js';
 export { budgetTighteningKey, createSignalKey, riskKey, type SignalKey, type SignalWrite } from './signals.js';
 export {
   DECAY_HALF_LIVES_KEPT,

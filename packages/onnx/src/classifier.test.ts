@@ -74,6 +74,14 @@ describe('loadOnnxClassifier on the shipped models', () => {
     expect(await err(fraud.predict([[...row.slice(0, 2), '3' as never, ...row.slice(3)]]))).toMatchObject({ code: 'invalid_input', path: 'inputs[0][2]' });
     expect(await err(fraud.predict([]))).toMatchObject({ code: 'invalid_input' });
     expect(await err(() => fraud.validate('nope'))).toMatchObject({ code: 'invalid_input' });
+    // validate checks without converting: the same refusals, the same paths.
+    expect(await err(() => fraud.validate([row, [...row.slice(0, 7), 1e39]]))).toMatchObject({
+      path: 'inputs[1][7]',
+      message: 'value is not finite as float32',
+    });
+    expect(await err(() => fraud.validate([[...row.slice(0, 3), Number.NaN, ...row.slice(4)]]))).toMatchObject({ path: 'inputs[0][3]' });
+    expect(await err(() => fraud.validate([row.slice(1)]))).toMatchObject({ path: 'inputs[0]' });
+    expect(fraud.validate([row, [...row.slice(0, 7), 3.4e38]])).toBeUndefined();
     expect(await err(fraud.predict(new Array(1025).fill(row)))).toMatchObject({ code: 'invalid_input', message: 'at most 1024 rows per call (received 1025)' });
   });
 

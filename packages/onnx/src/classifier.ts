@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { BulwarkError, ConfigError, type ModelDescriptor, type Prediction } from '@bulwark/core';
 import * as ort from 'onnxruntime-node';
 import { argmax, looksLikeProbabilities, softmaxRow } from './scores.js';
-import { toFloat32Rows } from './tensor-input.js';
+import { checkFloat32Rows, toFloat32Rows } from './tensor-input.js';
 import { canaryLoad, type VerifyOptions, verifyModelSource } from './verified-load.js';
 
 export interface OnnxClassifierOptions extends VerifyOptions {
@@ -112,14 +112,8 @@ export async function loadOnnxClassifier(source: string | Uint8Array, options: O
   const outputName = outputs[0]?.name as string;
   const maxBatch = options.maxBatch ?? 1024;
 
-  // Rows that `validate` already converted, so a validated call converts once. Keyed by the
-  // array's identity: a guard that replaces the input gets a fresh conversion.
-  const prepared = new WeakMap<object, Float32Array>();
-
   async function runRaw(rows: readonly (readonly number[])[]): Promise<Float32Array> {
-    let data = prepared.get(rows);
-    if (data === undefined) data = toFloat32Rows(rows, features, maxBatch);
-    else prepared.delete(rows);
+    const data = toFloat32Rows(rows, features, maxBatch);
     const n = rows.length;
     const result = await session.run({ [inputName]: new ort.Tensor('float32', data, [n, features]) });
     const out = result[outputName];
@@ -148,8 +142,7 @@ export async function loadOnnxClassifier(source: string | Uint8Array, options: O
     descriptor,
     info: Object.freeze({ inputs, outputs, features, classes, scores }),
     validate(rows) {
-      const data = toFloat32Rows(rows, features, maxBatch);
-      prepared.set(rows as object, data);
+      checkFloat32Rows(rows, features, maxBatch);
     },
     runRaw,
     async predict(rows) {

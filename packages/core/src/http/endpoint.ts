@@ -152,7 +152,8 @@ export function createPredictEndpoint(guarded: PredictGuarded, options: Endpoint
     try {
       principal = endpoint.principal(req);
       // A caller past its refused-requests limit is refused before its body is read or parsed.
-      const early = refusals.check(refusalScope(req, principal));
+      // While nobody has been refused, there is nothing to look up (and no caller hash to compute).
+      const early = refusals.empty ? undefined : refusals.check(refusalScope(req, principal));
       if (early !== undefined) {
         guarded.bulwark.recordRefusal(early, principal);
         return errorResponse(early);

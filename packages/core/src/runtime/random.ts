@@ -1,6 +1,7 @@
 /**
- * Randomness. Everything in Bulwark that draws at random (request ids aside, which use
- * `crypto.randomUUID`) draws from a `RandomSource`: by default `cryptoRandom`, node:crypto's CSPRNG.
+ * Randomness. Everything in Bulwark that draws at random (request ids aside, which come from
+ * node:crypto directly: runtime/request-id.ts) draws from a `RandomSource`: by default
+ * `cryptoRandom`, node:crypto's CSPRNG.
  * It is injectable (pipeline option `random`, factory context, guard options) so that stateful and
  * noisy guards are testable without monkey-patching, and so a security reviewer can audit the one
  * place noise comes from. `Math.random` is used nowhere.
