@@ -99,7 +99,7 @@ export function createPrincipalResolver(options: PrincipalResolverOptions = {}):
   const requireKey = options.requireApiKey === true;
   const hops = Array.isArray(trusted) ? 0 : (trusted as number);
 
-  return function resolvePrincipal(req) {
+  const resolvePrincipal: PrincipalResolver = (req) => {
     // Without a key list, keys are not identities: they are not even read.
     if (known.size > 0) {
       const key = presentedKey(req);
@@ -115,6 +115,17 @@ export function createPrincipalResolver(options: PrincipalResolverOptions = {}):
     const id = addressKey(address, subnet);
     return id === undefined ? { kind: 'anonymous', id: 'unknown-address' } : { kind: 'ip', id };
   };
+  // Without keys or proxies the caller is a function of the socket address alone: the endpoint may
+  // keep the principal per address instead of resolving it again on every request.
+  if (known.size === 0 && !requireKey && hops === 0 && ranges.length === 0) addressOnly.add(resolvePrincipal);
+  return resolvePrincipal;
+}
+
+const addressOnly = new WeakSet<PrincipalResolver>();
+
+/** True for a resolver built by `createPrincipalResolver` whose answer depends on the socket address only. */
+export function resolvesByAddressOnly(resolver: PrincipalResolver): boolean {
+  return addressOnly.has(resolver);
 }
 
 const notAnAddress = () => new BulwarkError('invalid_request', 'X-Forwarded-For: the client entry is not an IP address');

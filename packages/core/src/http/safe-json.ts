@@ -47,15 +47,22 @@ const invalid = (message: string): BulwarkError => new BulwarkError('invalid_req
 
 /** Parses untrusted JSON text within limits; throws `invalid_request` with what was wrong. */
 export function parseJsonSafely(text: string, limits: JsonLimits): unknown {
-  let value: unknown;
+  const value = parseJsonText(text);
+  checkParsedJson(value, limits);
+  return value;
+}
+
+/**
+ * `JSON.parse` with a refusal that does not quote the text. The value is unchecked: walk it with
+ * `checkParsedJson` (or check its whole shape without recursion) before anything else reads it.
+ */
+export function parseJsonText(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     // The parser's message quotes the body; say where it broke without echoing it.
     throw invalid('body is not valid JSON');
   }
-  checkParsedJson(value, limits);
-  return value;
 }
 
 /**
