@@ -52,6 +52,31 @@ describe('near-duplicates', () => {
     expect(flagged / rows.length).toBeLessThanOrEqual(0.01);
   });
 
+  it("answers a caller's exact retry, but matches the same row from another caller, a perturbed copy, and (repeats: match) the retry", async () => {
+    const rows = benignRows();
+    const row = rows[0] as number[];
+    const j = row.findIndex((v) => v < 16);
+    const nudged = row.map((v, k) => (k === j ? v + 1 : v));
+    const call = (predict: (r: number[][], o: { principal: string }) => Promise<unknown>, r: number[][], who: string) =>
+      predict(r, { principal: who }).then(
+        () => 'answered',
+        (e: unknown) => (isBulwarkError(e) ? e.code : 'error'),
+      );
+    const answer = createBulwark({ guards: [guard()] }).wrap((r: number[][]) => digits.predict(r));
+    expect(await call(answer, [row], 'alice')).toBe('answered');
+    expect(await call(answer, [row], 'alice')).toBe('answered'); // her retry
+    expect(await call(answer, [[...row]], 'alice')).toBe('answered'); // the same values in a new array
+    expect(await call(answer, [row], 'bob')).toBe('attack_suspected'); // the same row, another caller
+    expect(await call(answer, [nudged], 'alice')).toBe('attack_suspected'); // not exact: a near duplicate
+    // Two copies in one call are not a retry of an earlier call.
+    expect(await call(answer, [rows[1] as number[], rows[1] as number[]], 'carol')).toBe('attack_suspected');
+    const match = createBulwark({
+      guards: [nearDuplicates({ ...DIGITS, repeats: 'match' }, { model: { name: 'digits', features: 64 }, stores: { memory: new MemoryStore() } })],
+    }).wrap((r: number[][]) => digits.predict(r));
+    expect(await call(match, [row], 'alice')).toBe('answered');
+    expect(await call(match, [row], 'alice')).toBe('attack_suspected');
+  });
+
   for (const [method, extra] of [
     ['score', [] as AnyGuard[]],
     ['hopskipjump', [maskOutput({ form: 'label' })]],

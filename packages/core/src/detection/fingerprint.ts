@@ -39,6 +39,7 @@ export class Fingerprinter {
   private readonly hashes: Uint32Array;
   private readonly scale: Float64Array;
   private readonly buf = Buffer.alloc(8);
+  private readonly exactValues: Float64Array;
   /** Tokens by window hash, so a recurring window is keyed once (bounded; cleared when full). */
   private readonly tokenCache = new Map<number, string>();
 
@@ -47,10 +48,25 @@ export class Fingerprinter {
     this.q = new Uint8Array(this.d);
     this.windows = Math.max(1, this.d - o.window + 1);
     this.hashes = new Uint32Array(this.windows);
+    this.exactValues = new Float64Array(this.d);
     this.scale = Float64Array.from(o.lo, (l, j) => {
       const range = (o.hi[j] as number) - l;
       return range > 0 ? o.levels / range : 0;
     });
+  }
+
+  /**
+   * A token for the exact row as sent by one caller (every value's float64 bits, and the caller's
+   * hash): equal only for a byte-identical repeat by the same caller, such as a retry.
+   */
+  exact(row: ArrayLike<number>, callerHash: string): string {
+    const values = this.exactValues;
+    for (let j = 0; j < this.d; j++) values[j] = row[j] as number;
+    return createHmac('sha256', this.o.secret)
+      .update(`exact:${callerHash}:`, 'utf8')
+      .update(new Uint8Array(values.buffer, 0, this.d * 8))
+      .digest('base64url')
+      .slice(0, 16);
   }
 
   /** The row's fingerprint tokens (distinct, printable). */

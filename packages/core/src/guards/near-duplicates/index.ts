@@ -14,9 +14,14 @@
  * not one earlier query at a time: a row pieced together from windows of several earlier rows
  * also matches, which makes the detector slightly more eager than Blacklight's per-query count.
  *
- * Known limits (see docs/detection.md for the measured figures): exact repeats of one row (a
- * client's retry) match; an adaptive attacker who spaces its queries by more than the
- * quantisation cell, or transforms each query (query blinding), is not caught.
+ * An exact repeat of a row by the caller that sent it (a client's retry) is answered, not matched
+ * (`repeats: answer`, the default): it reveals nothing the first answer did not, and a day of
+ * honest traffic has retries (docs/detection.md measures it). The same row from another caller
+ * still matches.
+ *
+ * Known limits (see docs/detection.md for the measured figures): an adaptive attacker who spaces
+ * its queries by more than the quantisation cell, or transforms each query (query blinding), is
+ * not caught.
  */
 import { randomBytes } from 'node:crypto';
 import { labelOnlyRows } from '../../detection/degrade.js';
@@ -44,6 +49,10 @@ const schema = s.object({
   keep: s.doc(s.default(s.int({ min: 1, max: 64 }), 20), 'fingerprints kept per row (the largest hashes)'),
   matchThreshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.5), 'share of a row’s fingerprints already seen that makes it a near duplicate'),
   historyMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 86_400_000), 'how long fingerprints are remembered'),
+  repeats: s.doc(
+    s.default(s.enumOf(['answer', 'match'] as const), 'answer'),
+    'an exact repeat of a row the same caller sent within historyMs (a retry): answer it (it reveals nothing new), or match it like any near duplicate',
+  ),
   capacity: s.doc(s.default(s.int({ min: 100, max: 10_000 }), 10_000), 'fingerprints per shard (16 shards)'),
   action: s.doc(
     s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'deny'),
@@ -129,17 +138,21 @@ export const nearDuplicates = defineGuard({
     const fp = new Fingerprinter({ lo, hi, edges, levels: o.levels, window: Math.min(o.window, width), keep: o.keep, secret });
     const needed = (n: number) => Math.max(1, Math.ceil(o.matchThreshold * n));
     const shardOf = (t: string) => t.charCodeAt(0) % SHARDS;
-    const remember = (members: string[], shard: number): DetectorOp => ({ kind: 'remember', key: `nd:${shard}`, members, max: o.capacity, ttlMs: o.historyMs });
+    const remember = (key: string, members: string[]): DetectorOp => ({ kind: 'remember', key, members, max: o.capacity, ttlMs: o.historyMs });
 
-    /** Which rows are near duplicates, from the store's answers and earlier rows of the same call. */
-    function judge(tokens: string[][], seen: Map<string, boolean>): number[] {
+    /**
+     * Which rows are near duplicates, from the store's answers and earlier rows of the same call.
+     * A row the same caller sent before, unchanged (`repeats: answer`), is not one: it asks again
+     * what the caller was already told.
+     */
+    function judge(tokens: string[][], seen: Map<string, boolean>, repeats: string[] | undefined): number[] {
       const dup: number[] = [];
       const inCall = new Set<string>();
       tokens.forEach((ts, i) => {
         let matches = 0;
         for (const t of ts) if (seen.get(t) || inCall.has(t)) matches++;
         for (const t of ts) inCall.add(t);
-        if (matches >= needed(ts.length)) dup.push(i);
+        if (matches >= needed(ts.length) && !(repeats !== undefined && seen.get(repeats[i] as string))) dup.push(i);
       });
       return dup;
     }
@@ -161,20 +174,29 @@ export const nearDuplicates = defineGuard({
         const shape = rowsProblem(ctx.input, width);
         if (shape) return { action: 'deny', code: 'invalid_input', ...shape };
         const tokens = ctx.input.map((row) => fp.tokens(row));
-        // One update per ≤ 256 members in a shard (DETECTOR_LIMITS); a call of a few rows is one update.
-        const byShard: string[][] = Array.from({ length: SHARDS }, () => []);
-        for (const ts of tokens) for (const t of ts) byShard[shardOf(t)]?.push(t);
+        // Exact-repeat tokens ("r" and 16 characters) share the fingerprints' sets (no extra store
+        // operation) but never equal a fingerprint token (12 characters), so they never match content.
+        const repeats = o.repeats === 'answer' ? ctx.input.map((row) => `r${fp.exact(row, ctx.principal.hash)}`) : undefined;
+        // Members by store key (≤ 16 keys, DETECTOR_LIMITS.maxOps); one update per ≤ 256 members in a key: a call of a few rows is one update.
+        const byKey = new Map<string, string[]>();
+        const add = (key: string, t: string) => {
+          const members = byKey.get(key);
+          if (members === undefined) byKey.set(key, [t]);
+          else members.push(t);
+        };
+        for (const ts of tokens) for (const t of ts) add(`nd:${shardOf(t)}`, t);
+        if (repeats !== undefined) for (const t of new Set(repeats)) add(`nd:${t.charCodeAt(1) % SHARDS}`, t);
         const seen = new Map<string, boolean>();
         try {
           for (let start = 0; ; start += 256) {
             const ops: DetectorOp[] = [];
             const asked: string[][] = [];
-            byShard.forEach((members, shard) => {
+            for (const [key, members] of byKey) {
               const part = members.slice(start, start + 256);
-              if (part.length === 0) return;
-              ops.push(remember(part, shard));
+              if (part.length === 0) continue;
+              ops.push(remember(key, part));
               asked.push(part);
-            });
+            }
             if (ops.length === 0) break;
             const results: DetectorResult[] = await updateStore(store, 'global', ops, o.storeTimeoutMs);
             results.forEach((r, k) => {
@@ -185,7 +207,7 @@ export const nearDuplicates = defineGuard({
               });
             });
           }
-          const dup = judge(tokens, seen);
+          const dup = judge(tokens, seen, repeats);
           return verdict(tokens.length, dup, ctx);
         } catch (err) {
           return storeFailure(err, o.onStoreError, 'near-duplicate detection');
