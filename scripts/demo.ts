@@ -136,9 +136,11 @@ step('Summary');
 say('  guard decisions during the run:');
 for (const [key, n] of [...seen.entries()].sort((a, b) => b[1] - a[1])) say(`    ${String(n).padStart(6)} × ${key}`);
 say('  The probing flood was seen and refused before it taught the clone anything; the evasion search');
-say('  was refused within a few queries, on any key; the analyst kept every verdict, with scores. What detection');
-say('  does not stop (an attacker who queries with real transactions, transfer attacks) is measured');
-say('  in docs/detection.md; budgets limit those.');
+say(
+  `  ${evDetected ? `was refused after ${evDetected.rowsSent} queries` : 'was not detected'} and ${evasion.successPerWanted.value === 0 ? 'flipped nothing' : `flipped ${Math.round(evasion.successPerWanted.value * flagged.length)} of ${flagged.length}`} (its nudges also met the value checks and rounded scores);`,
+);
+say('  the analyst kept every verdict. What detection does not stop (an attacker who queries with real');
+say('  transactions, transfer attacks) is measured in docs/detection.md; budgets limit those.');
 say(`  full attack reports: pnpm attack all --policy policies/demo.yaml --key ${PARTNER}`);
 await reference.close();
 await server.close();

@@ -77,7 +77,7 @@ if (REDACTION_VARIANTS[variant] !== undefined) {
                 { use: 'budget', with: { tiers } },
                 { use: 'validate-input', with: { profile } },
                 { use: 'ood', with: { profile, action: 'flag' } },
-                { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 20, window: 8, keep: 1, action: 'flag' } },
+                { use: 'near-duplicates', with: { profile, cells: 'equal-frequency', levels: 100, window: 8, keep: 1, action: 'flag' } },
                 { use: 'mask-output', with: { form: 'rounded', decimals: 2 } },
               ],
             }

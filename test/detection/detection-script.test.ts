@@ -3,7 +3,8 @@
  * adaptive, end to end over HTTP. Checks what the figures in docs/detection.md rest on, at small
  * budgets: benign users keep their answers; query-based evasion is caught on one key and on 20
  * and flips no row; data-free extraction gets nothing from the fraud API; and the adaptive
- * attacker who extracts with natural rows is reported as undetected, not hidden.
+ * attacker who extracts with natural rows is reported as undetected, not hidden; a simulated day of
+ * benign traffic has its retries answered.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -43,6 +44,18 @@ it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extractio
     expect(u.labelAgreement.value, u.model).toBeGreaterThanOrEqual(0.99);
     expect(u.refused.value, u.model).toBe(0);
   }
+  // A day of benign traffic with retries: retries are answered under the recommended policy; the
+  // same day with retries matched (the old behaviour) flags callers on their retries alone.
+  const day = JSON.parse(readFileSync(join(out, 'day-stream.json'), 'utf8')) as Record<
+    string,
+    { rows: number; retries: number; agreeingRows: number; flaggedOnRetryOnly: Record<string, number> }
+  >;
+  const recommended = day['recommended policy'];
+  const matching = day['recommended, near-duplicates with `repeats: match`'];
+  expect(recommended?.retries).toBeGreaterThan(0);
+  expect(recommended?.flaggedOnRetryOnly['near-duplicates'] ?? 0).toBe(0);
+  expect(matching?.flaggedOnRetryOnly['near-duplicates'] ?? 0).toBeGreaterThan(0);
+  expect((recommended?.agreeingRows ?? 0) / (recommended?.rows ?? 1)).toBeGreaterThanOrEqual(0.97);
   const table = readFileSync(join(out, 'detection-table.md'), 'utf8');
   expect(table).toContain('| ood (Mahalanobis, targetFpr 0.01) | fraud | 4000 |');
 }, 600_000);
