@@ -10,7 +10,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AttackRun, baselineOf, changeAgainst, describeRun, headline, type Report, rate } from '@bulwark/attack-lab';
+import {
+  type AttackRun,
+  baselineOf,
+  boundsOf,
+  changeAgainst,
+  createTarget,
+  describeRun,
+  evasionAttack,
+  extractionAttack,
+  functionTransport,
+  headline,
+  type Report,
+  rate,
+  scaleOf,
+} from '@bulwark/attack-lab';
 import {
   createBulwark,
   extractionDetection,
@@ -29,7 +43,7 @@ import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
 import { naiveAdversarialDigits } from '../test/helpers/adversarial-digits.js';
-import { type DayResult, runBenignDay } from './lib/day-stream.js';
+import { type AttackerPredict, type DayResult, runBenignDay } from './lib/day-stream.js';
 import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -240,6 +254,7 @@ const squeezeLines: string[] = [];
 // 1% of calls retried; then with near-duplicates matching retries (its behaviour before
 // `repeats: answer`), and PRADA alone on the same day.
 const dayLines: string[] = [];
+const duringLines: string[] = [];
 {
   const m = await loadOnnxClassifier(modelPath('fraud'));
   const predict = (r: number[][]) => m.predict(r);
@@ -267,7 +282,91 @@ const dayLines: string[] = [];
       await runBenignDay(day, predict, (store) => [extractionDetection({ profile: `${root}policies/profiles/fraud.json` }, { stores: { memory: store } })]),
     ],
   ];
-  writeFileSync(join(out, 'day-stream.json'), `${JSON.stringify(Object.fromEntries(variants), null, 2)}\n`);
+  // The same day with an attack inside it, from 14:00: how the honest callers fare while it runs
+  // (issue 11: benign top-1 agreement while an attack is running), and what the attacker gets
+  // with the day's traffic around it.
+  const d = fraudData();
+  const reference = (await m.predict(d.test.x.slice(0, 1000) as number[][])).map((p) => p.label);
+  const keys = (n: number) => attackerKeys.slice(0, n).map((k) => k);
+  const asTransport = (p: AttackerPredict) => functionTransport(p as never);
+  const attacksInDay = [
+    {
+      // Paced: a query every 10 s, so that its hour holds a few thousand honest rows.
+      name: 'score-based evasion, 20 keys round-robin, 20 transactions (a query every 10 s)',
+      day: await runBenignDay(day, predict, fromPolicy(policy), {
+        atMs: 14 * 3_600_000,
+        everyMs: 10_000,
+        run: (p) =>
+          evasionAttack(createTarget('guarded', asTransport(p), { keys: keys(20), rotate: 'round-robin' }), {
+            samples: d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 20),
+            sourceLabel: 1,
+            method: 'score',
+            epsilon: 0.5,
+            featureScale: scaleOf(d.train.x),
+            bounds: boundsOf(d.train.x),
+            mutable: [0, 2, 3, 7],
+            maxQueriesPerSample: quick ? 50 : 200,
+            seed: 1,
+          }).then((r) => ({
+            got: `${r.successPerWanted.value.toFixed(3)} of the rows it wanted flipped (n ${r.successPerWanted.n})`,
+            stats: r.stats,
+          })),
+      }),
+    },
+    {
+      name: `natural-data extraction, 10 keys round-robin, ${queries.toLocaleString('en')} rows in batches of 25 (a batch every 30 s)`,
+      day: await runBenignDay(day, predict, fromPolicy(policy), {
+        atMs: 14 * 3_600_000,
+        everyMs: 30_000,
+        run: (p) =>
+          extractionAttack(createTarget('guarded', asTransport(p), { keys: keys(10), rotate: 'round-robin' }), {
+            pool: d.train.x.slice(0, 2000),
+            bounds: boundsOf(d.train.x),
+            evaluation: { x: d.test.x.slice(0, 1000), targetLabels: reference },
+            classes: 2,
+            strategy: 'natural',
+            integerFeatures: [1, 4, 5, 6],
+            checkpoints: [queries],
+            batchSize: 25,
+            seed: 1,
+          }).then((r) => ({
+            got:
+              r.fidelity === undefined
+                ? `no clone (${r.inconclusive ?? 'inconclusive'})`
+                : `a clone of fidelity ${r.fidelity.value.toFixed(3)} (n ${r.fidelity.n})`,
+            stats: r.stats,
+          })),
+      }),
+    },
+  ];
+  writeFileSync(
+    join(out, 'day-stream.json'),
+    `${JSON.stringify({ ...Object.fromEntries(variants), ...Object.fromEntries(attacksInDay.map((a) => [`recommended policy, ${a.name}`, a.day])) }, null, 2)}\n`,
+  );
+  duringLines.push(
+    '| attack inside the day (from 14:00) | attacker got | detection | honest rows while it ran | with the unguarded label | honest rows refused | honest callers flagged while it ran |',
+    '|---|---|---|---:|---:|---|---|',
+  );
+  for (const a of attacksInDay) {
+    const w = a.day.during;
+    if (w === undefined) continue;
+    const s = w.result.stats;
+    const detection = s.detected
+      ? `after ${s.detected.rowsSent} rows (${s.detected.code}); ${s.rowsAnswered} of ${s.rowsSent} answered`
+      : `not detected; ${s.rowsAnswered} of ${s.rowsSent} answered`;
+    const agree = rate(w.agreeingRows, w.rows);
+    const refusedHonest =
+      Object.entries(w.refusedRows)
+        .map(([c, n]) => `${n} ${c}`)
+        .join(', ') || '0';
+    const flaggedHonest =
+      Object.entries(w.flaggedCallers)
+        .map(([g, n]) => `${g} ${n}`)
+        .join(', ') || 'none';
+    duringLines.push(
+      `| ${a.name} (${((w.endMs - w.startMs) / 60_000).toFixed(0)} min) | ${w.result.got} | ${detection} | ${w.rows} | ${agree.value.toFixed(4)} (${agree.lo.toFixed(4)}–${agree.hi.toFixed(4)}) | ${refusedHonest} | ${flaggedHonest} |`,
+    );
+  }
   const first = variants[0]?.[1] as DayResult;
   dayLines.push(
     `${first.callers} callers (${day.batchCallers} of them sending hourly batches of 25 rows, the others one row a call, log-normal volumes around ${day.medianRows} a day), ${first.calls.toLocaleString('en')} calls and ${first.rows.toLocaleString('en')} rows over 24 simulated hours, ${first.retries} of the calls retries (1%, the same caller and row 2-30 s later); every row a fresh draw from the fraud data's distribution. A caller is "flagged" by a guard when any of its calls met a decision of that guard other than allow (mask-output's rounding for everyone aside).`,
@@ -358,7 +457,7 @@ for (const m of [...new Set(utility.map((u) => u.model))]) {
   lines.push(`| ${m} | refused (n ${rec?.refused.n}) | ${fmt(us.find((u) => u.target === 'unguarded')?.refused)} | ${fmt(rec?.refused)} |`);
 }
 const table = lines.join('\n');
-const fpTable = `${fp.join('\n')}\n\nA day of benign traffic (fraud model, in process on a simulated clock):\n\n${dayLines.join('\n')}\n\nFeature squeezing (digits, naive score-based and HopSkipJump examples at L∞ ε = 0.25):\n\n${squeezeLines.join('\n')}`;
+const fpTable = `${fp.join('\n')}\n\nA day of benign traffic (fraud model, in process on a simulated clock):\n\n${dayLines.join('\n')}\n\nThe same day under the recommended policy with an attack inside it:\n\n${duringLines.join('\n')}\n\nFeature squeezing (digits, naive score-based and HopSkipJump examples at L∞ ε = 0.25):\n\n${squeezeLines.join('\n')}`;
 const runtime = `\`pnpm detection\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
 if (!quick) {
   fillSections(join(root, 'docs/detection.md'), { detection: table, 'false-positives': fpTable, runtime });

@@ -14,7 +14,7 @@
  * - the stores' clock is the simulated one, so histories, decays and quotas run their real course.
  */
 import { Rng } from '@bulwark/attack-lab';
-import { type AnyGuard, createBulwark, type Decision, isBulwarkError, MemoryStore, type Prediction } from '@bulwark/core';
+import { type AnyGuard, createBulwark, type Decision, isBulwarkError, MemoryStore, type Prediction, type PrincipalInput } from '@bulwark/core';
 import { fraudRows } from './fraud-gen.js';
 
 export interface DayOptions {
@@ -97,15 +97,44 @@ export function benignDay(o: DayOptions): { calls: Call[] } {
   return { calls };
 }
 
+/** What an attacker's call looks like to the day: the guarded function, as a function transport calls it. */
+export type AttackerPredict = (rows: number[][], options: { principal: PrincipalInput }) => Promise<Prediction[]>;
+
+/**
+ * An attack run inside the day: it starts at `atMs` and its calls come `everyMs` apart in
+ * simulated time, the honest calls due in between served in their order.
+ */
+export interface DayAttack<R> {
+  readonly atMs: number;
+  readonly everyMs: number;
+  run(predict: AttackerPredict): Promise<R>;
+}
+
+/** How the honest callers fared while the attack ran. */
+export interface DuringAttack<R> {
+  readonly result: R;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly attackerCalls: number;
+  /** Honest rows sent while it ran, and those that got the unguarded label. */
+  readonly rows: number;
+  readonly agreeingRows: number;
+  readonly refusedRows: Record<string, number>;
+  /** Honest callers flagged while it ran, by guard. */
+  readonly flaggedCallers: Record<string, number>;
+}
+
 /**
  * Runs the day through `guards` (built by `build` on a store whose clock is the simulated one)
- * and through the bare model, and counts who was flagged by what.
+ * and through the bare model, and counts who was flagged by what; with `attack`, also how the
+ * honest callers fared while it ran.
  */
-export async function runBenignDay(
+export async function runBenignDay<R = never>(
   o: DayOptions,
   predict: (rows: number[][]) => Promise<Prediction[]>,
   build: (store: MemoryStore) => AnyGuard[],
-): Promise<DayResult> {
+  attack?: DayAttack<R>,
+): Promise<DayResult & { during?: DuringAttack<R> }> {
   const { calls } = benignDay(o);
   let now = Date.UTC(2026, 0, 5);
   const start = now;
@@ -115,8 +144,16 @@ export async function runBenignDay(
   const refusedRows: Record<string, number> = {};
   let agreeing = 0;
   let current: Call | undefined;
+  // While the attack runs: the honest side of it.
+  let attacking = false;
+  const during = { rows: 0, agreeingRows: 0, refusedRows: {} as Record<string, number>, flagged: new Map<string, Set<number>>() };
   const note = (guard: string) => {
-    const c = current as Call;
+    const c = current;
+    if (c === undefined) return; // the attacker's own call
+    if (attacking) {
+      if (!during.flagged.has(guard)) during.flagged.set(guard, new Set());
+      during.flagged.get(guard)?.add(c.caller);
+    }
     if (!flagged.has(guard)) flagged.set(guard, new Set());
     flagged.get(guard)?.add(c.caller);
     if (!c.retry) {
@@ -135,18 +172,55 @@ export async function runBenignDay(
     },
   });
   const guarded = bulwark.wrap(predict);
-  for (const call of calls) {
-    now = start + call.at;
-    current = call;
-    const truth = await predict(call.rows);
-    try {
-      const out = await guarded(call.rows, { principal: `customer-${call.caller}` });
-      for (let i = 0; i < out.length; i++) if (out[i]?.label === truth[i]?.label) agreeing++;
-    } catch (err) {
-      if (!isBulwarkError(err)) throw err;
-      refusedRows[err.code] = (refusedRows[err.code] ?? 0) + call.rows.length;
+  let next = 0;
+  /** Serves the honest calls due by `t` (ms into the day), in order. */
+  const serveUntil = async (t: number) => {
+    for (; next < calls.length && (calls[next] as Call).at <= t; next++) {
+      const call = calls[next] as Call;
+      now = start + call.at;
+      current = call;
+      const truth = await predict(call.rows);
+      if (attacking) during.rows += call.rows.length;
+      try {
+        const out = await guarded(call.rows, { principal: `customer-${call.caller}` });
+        let agree = 0;
+        for (let i = 0; i < out.length; i++) if (out[i]?.label === truth[i]?.label) agree++;
+        agreeing += agree;
+        if (attacking) during.agreeingRows += agree;
+      } catch (err) {
+        if (!isBulwarkError(err)) throw err;
+        refusedRows[err.code] = (refusedRows[err.code] ?? 0) + call.rows.length;
+        if (attacking) during.refusedRows[err.code] = (during.refusedRows[err.code] ?? 0) + call.rows.length;
+      }
     }
+  };
+  let attackResult: DuringAttack<R> | undefined;
+  if (attack !== undefined) {
+    await serveUntil(attack.atMs);
+    attacking = true;
+    let clock = attack.atMs;
+    let attackerCalls = 0;
+    const result = await attack.run(async (rows, options) => {
+      await serveUntil(clock);
+      now = start + clock;
+      current = undefined;
+      clock += attack.everyMs;
+      attackerCalls++;
+      return guarded(rows, options);
+    });
+    attacking = false;
+    attackResult = {
+      result,
+      startMs: attack.atMs,
+      endMs: clock,
+      attackerCalls,
+      rows: during.rows,
+      agreeingRows: during.agreeingRows,
+      refusedRows: during.refusedRows,
+      flaggedCallers: Object.fromEntries([...during.flagged].map(([g, set]) => [g, set.size])),
+    };
   }
+  await serveUntil(Number.POSITIVE_INFINITY);
   await bulwark.close();
   const flaggedCallers: Record<string, number> = {};
   const flaggedOnRetryOnly: Record<string, number> = {};
@@ -165,5 +239,6 @@ export async function runBenignDay(
     flaggedOnRetryOnly,
     refusedRows,
     agreeingRows: agreeing,
+    ...(attackResult === undefined ? {} : { during: attackResult }),
   };
 }

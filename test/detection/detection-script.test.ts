@@ -56,6 +56,16 @@ it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extractio
   expect(recommended?.flaggedOnRetryOnly['near-duplicates'] ?? 0).toBe(0);
   expect(matching?.flaggedOnRetryOnly['near-duplicates'] ?? 0).toBeGreaterThan(0);
   expect((recommended?.agreeingRows ?? 0) / (recommended?.rows ?? 1)).toBeGreaterThanOrEqual(0.97);
+  // The same day with an attack inside it: the attack ran and was answered, and the honest rows
+  // sent meanwhile kept their labels.
+  const inDay = Object.entries(day).filter(([name]) => name.startsWith('recommended policy, '));
+  expect(inDay.map(([name]) => name.split(',')[1]?.trim())).toEqual(['score-based evasion', 'natural-data extraction']);
+  for (const [name, v] of inDay) {
+    const during = (v as { during?: { rows: number; agreeingRows: number; result: { stats: { rowsAnswered: number } } } }).during;
+    expect(during?.result.stats.rowsAnswered, name).toBeGreaterThan(0);
+    expect(during?.rows, name).toBeGreaterThan(20);
+    expect((during?.agreeingRows ?? 0) / (during?.rows ?? 1), name).toBeGreaterThanOrEqual(0.99);
+  }
   const table = readFileSync(join(out, 'detection-table.md'), 'utf8');
   expect(table).toContain('| ood (Mahalanobis, targetFpr 0.01) | fraud | 4000 |');
 }, 600_000);
