@@ -53,7 +53,7 @@ const schema = s.object({
     s.default(s.enumOf(['answer', 'match'] as const), 'answer'),
     'an exact repeat of a row the same caller sent within historyMs (a retry): answer it (it reveals nothing new), or match it like any near duplicate',
   ),
-  capacity: s.doc(s.default(s.int({ min: 100, max: 10_000 }), 10_000), 'fingerprints per shard (16 shards)'),
+  capacity: s.doc(s.default(s.int({ min: 100, max: 10_000 }), 10_000), 'tokens per shard (fingerprints, and one exact-repeat token per row; 16 shards)'),
   action: s.doc(
     s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'deny'),
     'flag: record; degrade: label-only answers; deny: refuse with attack_suspected',
