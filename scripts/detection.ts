@@ -7,7 +7,8 @@
  * --out only.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -59,7 +60,27 @@ const attackerKeys = Array.from({ length: 20 }, (_, i) => `sk_lab_attacker_${Str
 const benign = { benignKeys: ['sk_lab_benign'] };
 const queries = quick ? 600 : 3000;
 
-type Step = { attack: AttackKind; model: 'fraud' | 'digits' } & Partial<AttackPlan>;
+type Step = { attack: AttackKind; model: 'fraud' | 'digits'; policy?: string } & Partial<AttackPlan>;
+const policyOf = (model: string) => `${root}policies/${model === 'fraud' ? 'recommended' : 'recommended-digits'}.yaml`;
+
+// The digits policy with a `tighten` level before `deny` (the budget divided by 100 from 9 risk
+// points): what it buys against the data-free extraction that ood and risk-response already see.
+const digitsTighten = join(mkdtempSync(join(tmpdir(), 'bulwark-tighten-')), 'recommended-digits-tighten.yaml');
+{
+  const text = readFileSync(policyOf('digits'), 'utf8');
+  const tightened = text
+    .replace(
+      '  - use: risk-response\n',
+      '  - use: risk-response\n    with:\n      levels: [{ at: 1, respond: rounded }, { at: 3, respond: top-1 }, { at: 6, respond: label }, { at: 9, respond: tighten }, { at: 12, respond: deny }]\n      tightenBy: 100\n',
+    )
+    .replace(
+      '        default: { quotas: [{ limit: 4000, per: day }] }\n',
+      '        default: { quotas: [{ limit: 4000, per: day }] }\n      tightenOnRisk: true\n',
+    )
+    .replaceAll('profiles/', `${root}policies/profiles/`);
+  if (!tightened.includes('tightenOnRisk') || !tightened.includes('tightenBy')) throw new Error('recommended-digits.yaml changed: update the tighten variant');
+  writeFileSync(digitsTighten, tightened);
+}
 const steps: Step[] = [
   // The naive attacker (the lab's default strategy, synthetic rows), then attackers that know the
   // guards: integers where the API wants integers, natural rows that look like customers.
@@ -107,6 +128,17 @@ const steps: Step[] = [
     ...benign,
     variant: 'adaptive: 10 keys, natural images',
   },
+  {
+    attack: 'extraction',
+    model: 'digits',
+    keys: attackerKeys.slice(0, 10),
+    rotate: 'round-robin',
+    queries,
+    strategy: 'random',
+    ...benign,
+    policy: digitsTighten,
+    variant: '10 keys, data-free; policy with a tighten level (budget ÷ 100 from 9 risk points)',
+  },
   { attack: 'evasion', model: 'fraud', keys: attackerKeys.slice(0, 4), identityPerRun: true, ...benign, variant: 'one key per method' },
   { attack: 'evasion', model: 'fraud', keys: attackerKeys, rotate: 'round-robin', ...benign, variant: '20 keys, round-robin' },
   {
@@ -139,16 +171,15 @@ const steps: Step[] = [
     variant: 'adaptive: query blinding ±3 grey levels',
   },
 ];
-const policyOf = (model: string) => `${root}policies/${model === 'fraud' ? 'recommended' : 'recommended-digits'}.yaml`;
 const runs: AttackRun[] = [];
 const utility: Report['utility'][number][] = [];
-for (const { attack, model, ...plan } of steps) {
+for (const { attack, model, policy, ...plan } of steps) {
   process.stdout.write(`${attack} on ${model} (${plan.variant})…\n`);
   const { report } = await runAttacks({
     ...plan,
     attacks: [attack],
     scenarios: { [attack]: scenario(model) },
-    policies: [policyOf(model)],
+    policies: [policy ?? policyOf(model)],
     seed: 1,
     quick,
     progress: false,
