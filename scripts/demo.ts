@@ -107,7 +107,7 @@ say(
   `  the clone: ${extraction.fidelity === undefined ? `worthless (${extraction.inconclusive ?? 'too few answers to train one'})` : `${(extraction.fidelity.value * 100).toFixed(1)}% agreement with the model on unseen transactions (a constant guess gets ${(extraction.baseline.value * 100).toFixed(1)}%)`}`,
 );
 
-step('4. Evasion: the fraudster (another key) nudges 20 flagged transactions (±0.5σ on amount, merchant, distance, velocity, account age)');
+step('4. Evasion: the fraudster (another key) nudges 20 flagged transactions (±0.5σ on amount, merchant, distance, account age)');
 const flagged = d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 20);
 const evasion = await evasionAttack(createTarget('guarded', httpTransport(server.url), { keys: [FRAUDSTER] }), {
   samples: flagged,

@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import {
   type AttackRun,
   baselineOf,
-  boundsOf,
   changeAgainst,
   createTarget,
   describeRun,
@@ -22,9 +21,9 @@ import {
   extractionAttack,
   functionTransport,
   headline,
+  type PredictLike,
   type Report,
   rate,
-  scaleOf,
 } from '@bulwark/attack-lab';
 import {
   createBulwark,
@@ -44,7 +43,7 @@ import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
 import { naiveAdversarialDigits } from '../test/helpers/adversarial-digits.js';
-import { type AttackerPredict, type DayResult, runBenignDay } from './lib/day-stream.js';
+import { type DayResult, runBenignDay } from './lib/day-stream.js';
 import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -81,6 +80,16 @@ const digitsTighten = join(mkdtempSync(join(tmpdir(), 'bulwark-tighten-')), 'rec
   if (!tightened.includes('tightenOnRisk') || !tightened.includes('tightenBy')) throw new Error('recommended-digits.yaml changed: update the tighten variant');
   writeFileSync(digitsTighten, tightened);
 }
+const digitsDataFree: Step = {
+  attack: 'extraction',
+  model: 'digits',
+  keys: attackerKeys.slice(0, 10),
+  rotate: 'round-robin',
+  queries,
+  strategy: 'random',
+  ...benign,
+  variant: '10 keys, data-free',
+};
 const steps: Step[] = [
   // The naive attacker (the lab's default strategy, synthetic rows), then attackers that know the
   // guards: integers where the API wants integers, natural rows that look like customers.
@@ -108,16 +117,7 @@ const steps: Step[] = [
     variant: 'adaptive: 10 keys, natural rows, integers rounded',
   },
   { attack: 'extraction', model: 'digits', keys: attackerKeys.slice(0, 10), rotate: 'round-robin', queries, ...benign, variant: '10 keys' },
-  {
-    attack: 'extraction',
-    model: 'digits',
-    keys: attackerKeys.slice(0, 10),
-    rotate: 'round-robin',
-    queries,
-    strategy: 'random',
-    ...benign,
-    variant: '10 keys, data-free',
-  },
+  digitsDataFree,
   {
     attack: 'extraction',
     model: 'digits',
@@ -128,17 +128,7 @@ const steps: Step[] = [
     ...benign,
     variant: 'adaptive: 10 keys, natural images',
   },
-  {
-    attack: 'extraction',
-    model: 'digits',
-    keys: attackerKeys.slice(0, 10),
-    rotate: 'round-robin',
-    queries,
-    strategy: 'random',
-    ...benign,
-    policy: digitsTighten,
-    variant: '10 keys, data-free; policy with a tighten level (budget ÷ 100 from 9 risk points)',
-  },
+  { ...digitsDataFree, policy: digitsTighten, variant: '10 keys, data-free; policy with a tighten level (budget ÷ 100 from 9 risk points)' },
   { attack: 'evasion', model: 'fraud', keys: attackerKeys.slice(0, 4), identityPerRun: true, ...benign, variant: 'one key per method' },
   { attack: 'evasion', model: 'fraud', keys: attackerKeys, rotate: 'round-robin', ...benign, variant: '20 keys, round-robin' },
   {
@@ -316,10 +306,14 @@ const duringLines: string[] = [];
   // The same day with an attack inside it, from 14:00: how the honest callers fare while it runs
   // (issue 11: benign top-1 agreement while an attack is running), and what the attacker gets
   // with the day's traffic around it.
-  const d = fraudData();
-  const reference = (await m.predict(d.test.x.slice(0, 1000) as number[][])).map((p) => p.label);
-  const keys = (n: number) => attackerKeys.slice(0, n).map((k) => k);
-  const asTransport = (p: AttackerPredict) => functionTransport(p as never);
+  // The attack lab's fraud scenario (what `bulwark attack` and the runs above use): the attacker's
+  // rows, the feature box, the fraud rows to flip and what a fraudster can change.
+  const fraud = scenario('fraud');
+  const evasion = fraud.evasion as NonNullable<typeof fraud.evasion>;
+  const evaluation = fraud.evaluation.x.slice(0, 1000);
+  const reference = (await m.predict(evaluation)).map((p) => p.label);
+  const integerFeatures = fraud.bounds.map((_, j) => j).filter((j) => fraud.pool.every((r) => Number.isInteger(r[j])));
+  const target = (p: PredictLike, keys: number) => createTarget('guarded', functionTransport(p), { keys: attackerKeys.slice(0, keys), rotate: 'round-robin' });
   const attacksInDay = [
     {
       // Paced: a query every 10 s, so that its hour holds a few thousand honest rows.
@@ -328,14 +322,14 @@ const duringLines: string[] = [];
         atMs: 14 * 3_600_000,
         everyMs: 10_000,
         run: (p) =>
-          evasionAttack(createTarget('guarded', asTransport(p), { keys: keys(20), rotate: 'round-robin' }), {
-            samples: d.test.x.filter((_, i) => d.test.y[i] === 1).slice(0, 20),
-            sourceLabel: 1,
+          evasionAttack(target(p, 20), {
+            samples: evasion.samples.slice(0, 20),
+            sourceLabel: evasion.sourceLabel,
             method: 'score',
-            epsilon: 0.5,
-            featureScale: scaleOf(d.train.x),
-            bounds: boundsOf(d.train.x),
-            mutable: [0, 2, 3, 7],
+            epsilon: evasion.epsilon,
+            featureScale: evasion.scale,
+            bounds: fraud.bounds,
+            mutable: evasion.mutable,
             maxQueriesPerSample: quick ? 50 : 200,
             seed: 1,
           }).then((r) => ({
@@ -350,13 +344,13 @@ const duringLines: string[] = [];
         atMs: 14 * 3_600_000,
         everyMs: 30_000,
         run: (p) =>
-          extractionAttack(createTarget('guarded', asTransport(p), { keys: keys(10), rotate: 'round-robin' }), {
-            pool: d.train.x.slice(0, 2000),
-            bounds: boundsOf(d.train.x),
-            evaluation: { x: d.test.x.slice(0, 1000), targetLabels: reference },
-            classes: 2,
+          extractionAttack(target(p, 10), {
+            pool: fraud.pool,
+            bounds: fraud.bounds,
+            evaluation: { x: evaluation, targetLabels: reference },
+            classes: fraud.classes,
             strategy: 'natural',
-            integerFeatures: [1, 4, 5, 6],
+            integerFeatures,
             checkpoints: [queries],
             batchSize: 25,
             seed: 1,

@@ -13,8 +13,8 @@
  *   caller 2-30 s later, unchanged (a timeout, a network error, a double click);
  * - the stores' clock is the simulated one, so histories, decays and quotas run their real course.
  */
-import { Rng } from '@bulwark/attack-lab';
-import { type AnyGuard, createBulwark, type Decision, isBulwarkError, MemoryStore, type Prediction, type PrincipalInput } from '@bulwark/core';
+import { type PredictLike, Rng } from '@bulwark/attack-lab';
+import { type AnyGuard, createBulwark, type Decision, isBulwarkError, MemoryStore, type Prediction } from '@bulwark/core';
 import { fraudRows } from './fraud-gen.js';
 
 export interface DayOptions {
@@ -28,21 +28,26 @@ export interface DayOptions {
   readonly seed: number;
 }
 
-export interface DayResult {
-  /** The guards the day ran through, by name. */
-  readonly guards: readonly string[];
-  readonly callers: number;
-  readonly calls: number;
+/** What honest callers met, over the day or while an attack ran. */
+export interface HonestFigures {
+  /** Honest rows sent. */
   readonly rows: number;
-  readonly retries: number;
+  /** Rows whose answer kept the unguarded label (refused rows count as not kept). */
+  readonly agreeingRows: number;
+  /** Rows refused, by error code. */
+  readonly refusedRows: Record<string, number>;
   /** Callers that met a decision other than allow from each guard (mask-output's rounding for everyone aside). */
   readonly flaggedCallers: Record<string, number>;
   /** Of those, callers flagged only on a retried call. */
   readonly flaggedOnRetryOnly: Record<string, number>;
-  /** Rows refused, by error code. */
-  readonly refusedRows: Record<string, number>;
-  /** Rows whose answer kept the unguarded label (refused rows count as not kept). */
-  readonly agreeingRows: number;
+}
+
+export interface DayResult extends HonestFigures {
+  /** The guards the day ran through, by name. */
+  readonly guards: readonly string[];
+  readonly callers: number;
+  readonly calls: number;
+  readonly retries: number;
 }
 
 interface Call {
@@ -97,9 +102,6 @@ export function benignDay(o: DayOptions): { calls: Call[] } {
   return { calls };
 }
 
-/** What an attacker's call looks like to the day: the guarded function, as a function transport calls it. */
-export type AttackerPredict = (rows: number[][], options: { principal: PrincipalInput }) => Promise<Prediction[]>;
-
 /**
  * An attack run inside the day: it starts at `atMs` and its calls come `everyMs` apart in
  * simulated time, the honest calls due in between served in their order.
@@ -107,21 +109,54 @@ export type AttackerPredict = (rows: number[][], options: { principal: Principal
 export interface DayAttack<R> {
   readonly atMs: number;
   readonly everyMs: number;
-  run(predict: AttackerPredict): Promise<R>;
+  /** Runs the attack through `predict`, the guarded call (for `functionTransport`). */
+  run(predict: PredictLike): Promise<R>;
 }
 
 /** How the honest callers fared while the attack ran. */
-export interface DuringAttack<R> {
+export interface DuringAttack<R> extends HonestFigures {
   readonly result: R;
   readonly startMs: number;
   readonly endMs: number;
   readonly attackerCalls: number;
-  /** Honest rows sent while it ran, and those that got the unguarded label. */
-  readonly rows: number;
-  readonly agreeingRows: number;
-  readonly refusedRows: Record<string, number>;
-  /** Honest callers flagged while it ran, by guard. */
-  readonly flaggedCallers: Record<string, number>;
+}
+
+/** Counts what honest calls met. */
+class Tally {
+  #rows = 0;
+  #agreeingRows = 0;
+  readonly #refusedRows: Record<string, number> = {};
+  readonly #flagged = new Map<string, Set<number>>();
+  readonly #flaggedOnOriginal = new Map<string, Set<number>>();
+
+  /** A call's rows: `agree` of them got the unguarded label, or all were refused with `refusal`. */
+  served(call: Call, agree: number, refusal: string | undefined): void {
+    this.#rows += call.rows.length;
+    this.#agreeingRows += agree;
+    if (refusal !== undefined) this.#refusedRows[refusal] = (this.#refusedRows[refusal] ?? 0) + call.rows.length;
+  }
+
+  flag(guard: string, call: Call): void {
+    add(this.#flagged, guard, call.caller);
+    if (!call.retry) add(this.#flaggedOnOriginal, guard, call.caller);
+  }
+
+  figures(): HonestFigures {
+    const flaggedCallers: Record<string, number> = {};
+    const flaggedOnRetryOnly: Record<string, number> = {};
+    for (const [g, callers] of this.#flagged) {
+      const original = this.#flaggedOnOriginal.get(g);
+      flaggedCallers[g] = callers.size;
+      flaggedOnRetryOnly[g] = [...callers].filter((c) => !original?.has(c)).length;
+    }
+    return { rows: this.#rows, agreeingRows: this.#agreeingRows, refusedRows: this.#refusedRows, flaggedCallers, flaggedOnRetryOnly };
+  }
+}
+
+function add(m: Map<string, Set<number>>, key: string, caller: number): void {
+  const set = m.get(key);
+  if (set === undefined) m.set(key, new Set([caller]));
+  else set.add(caller);
 }
 
 /**
@@ -139,36 +174,20 @@ export async function runBenignDay<R = never>(
   let now = Date.UTC(2026, 0, 5);
   const start = now;
   const store = new MemoryStore({ now: () => now });
-  const flagged = new Map<string, Set<number>>();
-  const flaggedOnOriginal = new Map<string, Set<number>>();
-  const refusedRows: Record<string, number> = {};
-  let agreeing = 0;
+  const day = new Tally();
+  // While the attack runs, honest calls are also counted here.
+  let during: Tally | undefined;
   let current: Call | undefined;
-  // While the attack runs: the honest side of it.
-  let attacking = false;
-  const during = { rows: 0, agreeingRows: 0, refusedRows: {} as Record<string, number>, flagged: new Map<string, Set<number>>() };
-  const note = (guard: string) => {
-    const c = current;
-    if (c === undefined) return; // the attacker's own call
-    if (attacking) {
-      if (!during.flagged.has(guard)) during.flagged.set(guard, new Set());
-      during.flagged.get(guard)?.add(c.caller);
-    }
-    if (!flagged.has(guard)) flagged.set(guard, new Set());
-    flagged.get(guard)?.add(c.caller);
-    if (!c.retry) {
-      if (!flaggedOnOriginal.has(guard)) flaggedOnOriginal.set(guard, new Set());
-      flaggedOnOriginal.get(guard)?.add(c.caller);
-    }
-  };
+  const tallies = () => (during === undefined ? [day] : [day, during]);
   const guards = build(store);
   const bulwark = createBulwark({
     guards,
     principalSecret: 'day-stream-secret-0123456789',
     onDecision: (d: Decision) => {
-      // Rounding every answer is mask-output's job for everyone, not a judgement of the caller.
-      if (d.guard === 'mask-output') return;
-      note(d.guard);
+      // Rounding every answer is mask-output's job for everyone, not a judgement of the caller;
+      // the attacker's own calls (no current honest call) are not counted.
+      if (d.guard === 'mask-output' || current === undefined) return;
+      for (const t of tallies()) t.flag(d.guard, current);
     },
   });
   const guarded = bulwark.wrap(predict);
@@ -180,24 +199,23 @@ export async function runBenignDay<R = never>(
       now = start + call.at;
       current = call;
       const truth = await predict(call.rows);
-      if (attacking) during.rows += call.rows.length;
+      let agree = 0;
+      let refusal: string | undefined;
       try {
         const out = await guarded(call.rows, { principal: `customer-${call.caller}` });
-        let agree = 0;
         for (let i = 0; i < out.length; i++) if (out[i]?.label === truth[i]?.label) agree++;
-        agreeing += agree;
-        if (attacking) during.agreeingRows += agree;
       } catch (err) {
         if (!isBulwarkError(err)) throw err;
-        refusedRows[err.code] = (refusedRows[err.code] ?? 0) + call.rows.length;
-        if (attacking) during.refusedRows[err.code] = (during.refusedRows[err.code] ?? 0) + call.rows.length;
+        refusal = err.code;
       }
+      for (const t of tallies()) t.served(call, agree, refusal);
     }
   };
   let attackResult: DuringAttack<R> | undefined;
   if (attack !== undefined) {
     await serveUntil(attack.atMs);
-    attacking = true;
+    const tally = new Tally();
+    during = tally;
     let clock = attack.atMs;
     let attackerCalls = 0;
     const result = await attack.run(async (rows, options) => {
@@ -208,37 +226,17 @@ export async function runBenignDay<R = never>(
       attackerCalls++;
       return guarded(rows, options);
     });
-    attacking = false;
-    attackResult = {
-      result,
-      startMs: attack.atMs,
-      endMs: clock,
-      attackerCalls,
-      rows: during.rows,
-      agreeingRows: during.agreeingRows,
-      refusedRows: during.refusedRows,
-      flaggedCallers: Object.fromEntries([...during.flagged].map(([g, set]) => [g, set.size])),
-    };
+    during = undefined;
+    attackResult = { result, startMs: attack.atMs, endMs: clock, attackerCalls, ...tally.figures() };
   }
   await serveUntil(Number.POSITIVE_INFINITY);
   await bulwark.close();
-  const flaggedCallers: Record<string, number> = {};
-  const flaggedOnRetryOnly: Record<string, number> = {};
-  for (const [g, set] of flagged) {
-    flaggedCallers[g] = set.size;
-    const orig = flaggedOnOriginal.get(g) ?? new Set<number>();
-    flaggedOnRetryOnly[g] = [...set].filter((c) => !orig.has(c)).length;
-  }
   return {
     guards: guards.map((g) => g.name),
     callers: o.callers,
     calls: calls.length,
-    rows: calls.reduce((n, c) => n + c.rows.length, 0),
     retries: calls.filter((c) => c.retry).length,
-    flaggedCallers,
-    flaggedOnRetryOnly,
-    refusedRows,
-    agreeingRows: agreeing,
+    ...day.figures(),
     ...(attackResult === undefined ? {} : { during: attackResult }),
   };
 }
