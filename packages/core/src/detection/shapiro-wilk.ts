@@ -59,16 +59,21 @@ function coefficients(n: number): Float64Array {
       a[1] = -an1;
     }
   }
-  if (cache.size > 64) cache.clear();
+  // A trimmed window's size moves within a few values of the window: the sizes in use stay cached.
+  if (cache.size >= 128) cache.delete(cache.keys().next().value as number);
   cache.set(n, a);
   return a;
 }
 
 /** W for the values (any order); 1 for fewer than 3 values or no spread. */
 export function shapiroWilkW(values: ArrayLike<number>): number {
-  const n = values.length;
+  return values.length < 3 ? 1 : shapiroWilkWSorted(Float64Array.from(values).sort());
+}
+
+/** W for values already sorted ascending (a caller that keeps its window sorted skips the sort). */
+export function shapiroWilkWSorted(x: Float64Array): number {
+  const n = x.length;
   if (n < 3) return 1;
-  const x = Float64Array.from(values).sort();
   let mean = 0;
   for (let i = 0; i < n; i++) mean += x[i] as number;
   mean /= n;

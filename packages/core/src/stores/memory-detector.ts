@@ -57,8 +57,11 @@ export class DetectorMemory {
     // Room first, so that either every op applies or none does.
     let fresh = 0;
     let growth = 0;
-    for (const op of ops) {
-      const s = this.#slots.get(`${scope}\u0000${op.key}`);
+    // Each key built once (hashing a new concatenated string is most of a lookup).
+    const keys = ops.map((op) => `${scope}\u0000${op.key}`);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as DetectorOp;
+      const s = this.#slots.get(keys[i] as string);
       if (s === undefined || s.expiresAt <= nowMs) {
         fresh++;
         growth += SLOT_BYTES;
@@ -73,7 +76,7 @@ export class DetectorMemory {
         throw new StoreError(`memory detector store is full (${this.#slots.size} keys, ~${this.#bytes} bytes)`);
     }
     const out: DetectorResult[] = [];
-    for (const op of ops) out.push(this.#apply(`${scope}\u0000${op.key}`, op, nowMs));
+    for (let i = 0; i < ops.length; i++) out.push(this.#apply(keys[i] as string, ops[i] as DetectorOp, nowMs));
     return out;
   }
 
@@ -107,7 +110,8 @@ export class DetectorMemory {
         list.push(x);
         this.#grow(s, itemBytes(x));
       }
-      if (list.length > op.max) for (const x of list.splice(0, list.length - op.max)) this.#grow(s, -itemBytes(x));
+      // shift, not splice: V8 moves the array's start (O(1)); splice(0, k) copies the rest (~2 µs at 1,000).
+      while (list.length > op.max) this.#grow(s, -itemBytes(list.shift() as string));
       s.expiresAt = nowMs + op.ttlMs;
       return { kind: 'append', before };
     }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createBulwark } from '../../bulwark.js';
-import { shapiroWilkW } from '../../detection/shapiro-wilk.js';
+import { shapiroWilkW, shapiroWilkWSorted } from '../../detection/shapiro-wilk.js';
 import { MemoryStore } from '../../stores/memory.js';
 import type { Prediction } from '../../types.js';
 import { extractionDetection } from './index.js';
+import { SortedWindow } from './local-state.js';
 
 /** A seeded normal generator (test data, not security). */
 function gauss(seed: number): () => number {
@@ -24,22 +25,49 @@ describe('extraction-detection (PRADA)', () => {
     expect(shapiroWilkW([148, 154, 158, 160, 161, 162, 166, 170, 182, 195, 236])).toBeCloseTo(0.7888147830963135, 6);
   });
 
-  it('leaves callers sending natural (Gaussian) rows alone and flags a stream of small perturbations of a few seeds', async () => {
-    const flaggedAt = async (rows: number[][]): Promise<number | undefined> => {
-      let at: number | undefined;
-      let n = 0;
-      const predict = createBulwark({
-        guards: [extractionDetection({}, { stores: { memory: new MemoryStore() } })],
-        onDecision: (d) => {
-          if (d.code === 'attack_suspected' && at === undefined) at = n;
-        },
-      }).wrap(model);
-      for (const row of rows) {
-        n++;
-        await predict([row], { principal: 'caller' });
-      }
-      return at;
+  /** The first call (1-based) at which the caller was flagged, or undefined. */
+  const flaggedAt = async (rows: number[][], options: Parameters<typeof extractionDetection>[0] = {}): Promise<number | undefined> => {
+    let at: number | undefined;
+    let n = 0;
+    const predict = createBulwark({
+      guards: [extractionDetection(options, { stores: { memory: new MemoryStore() } })],
+      onDecision: (d) => {
+        if (d.code === 'attack_suspected' && at === undefined) at = n;
+      },
+    }).wrap(model);
+    for (const row of rows) {
+      n++;
+      await predict([row], { principal: 'caller' });
+    }
+    return at;
+  };
+
+  it("tests log distances by default: honest rows of skewed, few-valued features are not flagged, and PRADA's raw test flags them", async () => {
+    // Like the fraud data: an amount-like log-normal feature, a count, a 0/1 flag, three Gaussians.
+    const skewed = (seed: number) => {
+      const g = gauss(seed);
+      return Array.from({ length: 400 }, () => [Math.exp(g()), Math.round(Math.exp(g() / 2)), g() > 1 ? 1 : 0, g(), g(), g()]);
     };
+    let raw = 0;
+    let byDefault = 0;
+    for (let stream = 0; stream < 10; stream++) {
+      if ((await flaggedAt(skewed(stream + 1), { distances: 'raw', trim: 0 })) !== undefined) raw++;
+      if ((await flaggedAt(skewed(stream + 1))) !== undefined) byDefault++;
+    }
+    expect(raw).toBeGreaterThanOrEqual(8);
+    expect(byDefault).toBe(0);
+  });
+
+  it('counts no distance for an exact repeat (a retry)', async () => {
+    const g = gauss(5);
+    const rows = Array.from({ length: 150 }, () => Array.from({ length: 8 }, g));
+    // Every row sent twice in a row: without the rule, half the distances would be 0 (log −∞).
+    const twice = rows.flatMap((r) => [r, r]);
+    expect(await flaggedAt(twice)).toBeUndefined();
+    expect(await flaggedAt(twice, { distances: 'raw', trim: 0 })).toBeUndefined();
+  });
+
+  it('leaves callers sending natural (Gaussian) rows alone and flags a stream of small perturbations of a few seeds', async () => {
     let benignFlagged = 0;
     for (let stream = 0; stream < 10; stream++) {
       const g = gauss(stream + 1);
@@ -55,5 +83,47 @@ describe('extraction-detection (PRADA)', () => {
     const at = await flaggedAt(probes);
     expect(at).toBeDefined();
     expect(at as number).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('extraction-detection: state kept between calls', () => {
+  it('computes what a replica decoding the store computes: two instances taking turns on one store match one instance', async () => {
+    const g = gauss(7);
+    const rows = Array.from({ length: 400 }, (_, i) => Array.from({ length: 8 }, () => g() * (1 + (i % 3))));
+    const wOf = async (instances: number): Promise<number[]> => {
+      const store = new MemoryStore();
+      const ws: number[] = [];
+      const predicts = Array.from({ length: instances }, () =>
+        createBulwark({
+          // One principal secret, as replicas share: the same caller hashes to the same scope.
+          principalSecret: 'replicas-share-this-principal-secret',
+          guards: [extractionDetection({ threshold: 1 }, { stores: { memory: store } })],
+          onDecision: (d) => ws.push(d.attributes?.['bulwark.extraction.w'] as number),
+        }).wrap(model),
+      );
+      for (const [i, row] of rows.entries()) await (predicts[i % instances] as (typeof predicts)[number])([row], { principal: 'caller' });
+      return ws;
+    };
+    const one = await wOf(1);
+    expect(one.length).toBeGreaterThan(250);
+    expect(await wOf(2)).toEqual(one);
+  });
+
+  it('keeps the pooled window sorted through appends and evictions (W as from a fresh sort)', () => {
+    const g = gauss(3);
+    const window = new SortedWindow([]);
+    const texts: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      // Repeated values too: evictions must take out one copy, not all.
+      const t = (i % 7 === 0 ? 0.5 : g()).toPrecision(6);
+      texts.push(t);
+      window.push(t, 250);
+      if (i % 50 === 49) {
+        const last = texts.slice(-250).map(Number);
+        expect(Array.from(window.sortedWithin(0))).toEqual([...last].sort((a, b) => a - b));
+        expect(shapiroWilkWSorted(window.sortedWithin(0))).toBeCloseTo(shapiroWilkW(last), 12);
+      }
+    }
+    expect(window.texts).toEqual(texts.slice(-250));
   });
 });

@@ -12,12 +12,19 @@
  * `action: deny` — refuses the call.
  *
  * Distances are Euclidean on features divided by their sd in the profile (so that a dollar amount
- * does not drown a flag), or on raw features without a profile. State per caller: at most
+ * does not drown a flag), or on raw features without a profile.
+ *
+ * Two changes to PRADA, both measured (docs/detection.md): the test runs on the logarithm of the
+ * distances (`distances: log`), and distances more than `trim` sds from the mean are left out of
+ * it. Nearest-neighbour distances of honest traffic are right-skewed wherever the data has few
+ * dimensions, skewed features or ties (the fraud model's 8 features; 8×8 images): on raw distances
+ * every honest caller of both shipped models fell below W 0.9. An exact repeat of an earlier row of
+ * the same class (a retry: distance 0) adds no distance; it reveals nothing new. State per caller: at most
  * `maxPerClass` rows per class (float32, base64) and `window` distances, for `historyMs` after the
  * caller's last query; the growing set keeps the newest rows when full, a bound PRADA does not have.
  */
 
-import { shapiroWilkW } from '../../detection/shapiro-wilk.js';
+import { shapiroWilkWSorted } from '../../detection/shapiro-wilk.js';
 import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, profileOption } from '../../profile/for-guard.js';
@@ -25,12 +32,18 @@ import { riskKey } from '../../signals.js';
 import type { DetectorOp } from '../../stores/detector.js';
 import type { Guard, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
+import { DecodedLists, Distances, SortedWindow } from './local-state.js';
 
 const schema = s.object({
   profile: s.doc(s.optional(profileOption), 'the data profile whose sds scale each feature (without one, raw distances)'),
   threshold: s.doc(s.default(s.number({ gt: 0, max: 1 }), 0.9), 'Shapiro-Wilk W below which a caller is flagged'),
   minSamples: s.doc(s.default(s.int({ min: 20, max: 5000 }), 100), 'distances needed before the test runs'),
   window: s.doc(s.default(s.int({ min: 20, max: 5000 }), 1000), 'latest distances tested'),
+  distances: s.doc(
+    s.default(s.enumOf(['log', 'raw'] as const), 'log'),
+    "log: test the logarithm of the distances (honest traffic's distances are right-skewed); raw: PRADA's own test",
+  ),
+  trim: s.doc(s.default(s.number({ min: 0, max: 10 }), 3), 'distances more than this many sds from the mean are left out of the test (0: none)'),
   maxPerClass: s.doc(s.default(s.int({ min: 1, max: 1000 }), 200), "rows kept per class in a caller's growing set"),
   historyMs: s.doc(s.default(s.int({ min: 1000, max: 2_592_000_000 }), 86_400_000), "how long a caller's state lives after its last query"),
   action: s.doc(
@@ -42,23 +55,36 @@ const schema = s.object({
 
 export type ExtractionDetectionOptions = Infer<typeof schema>;
 
-/** At most 16 operations per update: 7 classes of a batch at a time (2 ops each) plus the pooled list. */
+/**
+ * At most 16 operations per update: 7 classes of a batch at a time (2 ops each), the pooled list,
+ * and with the first part the caller's latest rows.
+ */
 const CLASSES_PER_UPDATE = 7;
+/** A caller's latest rows kept to recognise a retry (an exact repeat adds no distance). */
+const RECENT_ROWS = 16;
+/** Items appended to one list per call at most (a larger batch appends its latest). */
+const APPEND_MAX = 256;
+/** Decoded state one process keeps between calls (local-state.ts), across all callers. */
+const LOCAL_STATE_BYTES = 32 * 1024 * 1024;
 
-const encode = (row: ArrayLike<number>): string => Buffer.from(Float32Array.from(row as ArrayLike<number>).buffer).toString('base64');
+const encode = (row: Float32Array): string => Buffer.from(row.buffer, row.byteOffset, row.byteLength).toString('base64');
 const decode = (s: string): Float32Array => {
   const b = Buffer.from(s, 'base64');
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 };
 
-function meanSd(xs: readonly number[]): { mean: number; sd: number } {
-  if (xs.length === 0) return { mean: 0, sd: 0 };
-  let m = 0;
-  for (const x of xs) m += x;
-  m /= xs.length;
-  let v = 0;
-  for (const x of xs) v += (x - m) ** 2;
-  return { mean: m, sd: xs.length > 1 ? Math.sqrt(v / (xs.length - 1)) : 0 };
+/** `xs` with at most its last `max` items, in place. */
+function trimFront<T>(xs: T[], max: number): T[] {
+  // shift, not splice: V8 moves the array's start instead of copying the rest.
+  while (xs.length > max) xs.shift();
+  return xs;
+}
+
+/** A new list: `xs` with `more` appended, at most its last `max` items (the store's answer is not changed). */
+function appendTrimmed(xs: readonly string[], more: readonly string[], max: number): string[] {
+  const out = xs.slice(Math.max(0, xs.length + more.length - max));
+  for (const x of more) out.push(x);
+  return trimFront(out, max);
 }
 
 /**
@@ -77,30 +103,9 @@ export const extractionDetection = defineGuard({
     const profile = o.profile === undefined ? undefined : profileFor(o.profile, context, 'extraction-detection');
     const invScale = profile ? Float64Array.from(profile.features, (f) => (f.sd > 0 ? 1 / f.sd : 1)) : undefined;
     const store = detectorStore(o.store, context, 'extraction-detection');
-    // Decoded rows by their stored text: a caller's growing set is read back on every call, and
-    // decoding it each time would cost more than the distances. Bounded; oldest entries go first.
-    const decoded = new Map<string, Float32Array>();
-    const decodeCached = (text: string): Float32Array => {
-      let v = decoded.get(text);
-      if (v === undefined) {
-        v = decode(text);
-        if (decoded.size >= 50_000) decoded.delete(decoded.keys().next().value as string);
-        decoded.set(text, v);
-      }
-      return v;
-    };
-    // Distances by their stored text, for the same reason: a window of 1,000 is read back (twice) on
-    // every call, and parsing it cost more than the test. Bounded; cleared when full.
-    const parsed = new Map<string, number>();
-    const parseCached = (text: string): number => {
-      let v = parsed.get(text);
-      if (v === undefined) {
-        v = Number(text);
-        if (parsed.size >= 100_000) parsed.clear();
-        parsed.set(text, v);
-      }
-      return v;
-    };
+    // Callers' lists as this process last wrote them, decoded (local-state.ts): bounded.
+    const kept = new DecodedLists(LOCAL_STATE_BYTES);
+    const log = o.distances === 'log';
     const list = (key: string, items: string[], max: number): DetectorOp => ({ kind: 'append', key, items, max, ttlMs: o.historyMs });
 
     function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -129,55 +134,93 @@ export const extractionDetection = defineGuard({
           else byClass.set(c, [i]);
         });
         const classes = [...byClass.keys()];
-        let pooled: number[] = [];
+        // The rows as the model saw them (float32): distances, growing sets and retries all use
+        // them, so a replica that decodes a caller's state from the store computes the same numbers.
+        const asFloat32 = rows.map(function toFloat32(r) {
+          return Float32Array.from(r as ArrayLike<number>);
+        });
+        const encoded = asFloat32.map(encode);
+        let recent: Set<string> | undefined;
+        let pooled: SortedWindow | undefined;
         try {
           for (let k = 0; k < classes.length; k += CLASSES_PER_UPDATE) {
             const part = classes.slice(k, k + CLASSES_PER_UPDATE);
-            // Read this part's growing sets and distances (an append of nothing answers the list).
-            const before = await updateStore(
-              store,
-              scope,
-              part.flatMap((c) => [list(`pr:g:${c}`, [], o.maxPerClass), list(`pr:d:${c}`, [], o.window)]),
-              o.storeTimeoutMs,
-            );
+            // Read this part's growing sets and distances (an append of nothing answers the list),
+            // and with the first part the caller's latest rows.
+            const reads = part.flatMap((c) => [list(`pr:g:${c}`, [], o.maxPerClass), list(`pr:d:${c}`, [], o.window)]);
+            if (k === 0) reads.push(list('pr:r', [], RECENT_ROWS));
+            const before = await updateStore(store, scope, reads, o.storeTimeoutMs);
             const writes: DetectorOp[] = [];
+            if (k === 0) {
+              const r = before[reads.length - 1];
+              recent = new Set(r?.kind === 'append' ? r.before : []);
+              writes.push(list('pr:r', encoded.slice(-RECENT_ROWS), RECENT_ROWS));
+            }
             const fresh: string[] = [];
-            part.forEach((c, n) => {
+            // What to keep locally once the write has succeeded.
+            const keep: [key: string, texts: string[], values: unknown, bytes: number][] = [];
+            part.forEach(function judgeClass(c, n) {
               const g = before[2 * n];
               const dl = before[2 * n + 1];
-              const grown = (g?.kind === 'append' ? g.before : []).map(decodeCached) as ArrayLike<number>[];
-              const dists = (dl?.kind === 'append' ? dl.before : []).map(parseCached);
+              const gTexts = g?.kind === 'append' ? g.before : [];
+              const dTexts = dl?.kind === 'append' ? dl.before : [];
+              const gKey = `${scope}\u0000g${c}`;
+              const dKey = `${scope}\u0000d${c}`;
+              const grown: ArrayLike<number>[] = kept.take<ArrayLike<number>[]>(gKey, gTexts) ?? gTexts.map(decode);
+              const dists = kept.take<Distances>(dKey, dTexts) ?? new Distances(dTexts);
               const addG: string[] = [];
               const addD: string[] = [];
               for (const i of byClass.get(c) ?? []) {
-                const x = rows[i] as ArrayLike<number>;
+                const x = asFloat32[i] as Float32Array;
+                const text = encoded[i] as string;
+                // A retry of one of the caller's latest rows is no evidence either way.
+                if (recent?.has(text)) continue;
+                recent?.add(text);
                 if (grown.length === 0) {
                   grown.push(x);
-                  addG.push(encode(x));
+                  addG.push(text);
                   continue;
                 }
                 let dmin = Number.POSITIVE_INFINITY;
                 for (const y of grown) dmin = Math.min(dmin, distance(x, y));
-                const { mean, sd } = meanSd(dists);
-                if (dmin > Math.max(0, mean - sd)) {
+                // A repeat of an older row of the growing set: no distance (its log would be −∞).
+                if (dmin === 0) continue;
+                if (dmin > Math.max(0, dists.mean - dists.sd)) {
                   grown.push(x);
-                  addG.push(encode(x));
+                  addG.push(text);
                 }
-                dists.push(dmin);
-                const text = dmin.toPrecision(6);
-                addD.push(text);
-                fresh.push(text);
+                // Values as stored (6 digits), so that every replica computes from the same numbers.
+                const d = dmin.toPrecision(6);
+                dists.push(Number(d));
+                addD.push(d);
+                // The pooled list holds what is tested: the log is taken once, when a distance is written.
+                fresh.push((log ? Math.log(dmin) : dmin).toPrecision(6));
               }
-              if (addG.length > 0) writes.push(list(`pr:g:${c}`, addG.slice(-256), o.maxPerClass));
-              if (addD.length > 0) writes.push(list(`pr:d:${c}`, addD.slice(-256), o.window));
+              if (addG.length > 0) writes.push(list(`pr:g:${c}`, addG.slice(-APPEND_MAX), o.maxPerClass));
+              if (addD.length > 0) writes.push(list(`pr:d:${c}`, addD.slice(-APPEND_MAX), o.window));
+              // Kept only when the store's list will be exactly this one (nothing cut from the append).
+              if (addG.length <= APPEND_MAX) {
+                const texts = appendTrimmed(gTexts, addG, o.maxPerClass);
+                keep.push([gKey, texts, trimFront(grown, o.maxPerClass), texts.length * ((grown[0]?.length ?? 0) * 6 + 64)]);
+              }
+              if (addD.length <= APPEND_MAX) {
+                const texts = appendTrimmed(dTexts, addD, o.window);
+                dists.keepLast(o.window);
+                keep.push([dKey, texts, dists, texts.length * 40]);
+              }
             });
-            writes.push(list('pr:d', fresh.slice(-256), o.window));
+            writes.push(list('pr:d', fresh.slice(-APPEND_MAX), o.window));
             const after = await updateStore(store, scope, writes, o.storeTimeoutMs);
             const p = after[after.length - 1];
-            pooled = [...(p?.kind === 'append' ? p.before : []), ...fresh].slice(-o.window).map(parseCached);
+            const pTexts = p?.kind === 'append' ? p.before : [];
+            const pKey = `${scope}\u0000p`;
+            pooled = kept.take<SortedWindow>(pKey, pTexts) ?? new SortedWindow(pTexts);
+            for (const t of fresh.slice(-APPEND_MAX)) pooled.push(t, o.window);
+            for (const [key, texts, values, bytes] of keep) kept.put(key, texts, values, bytes);
+            kept.put(pKey, pooled.texts, pooled, pooled.bytes);
           }
-          if (pooled.length < o.minSamples) return undefined;
-          const w = shapiroWilkW(pooled);
+          if (pooled === undefined || pooled.length < o.minSamples) return undefined;
+          const w = shapiroWilkWSorted(pooled.sortedWithin(o.trim));
           if (w >= o.threshold) return undefined;
           const message = "the caller's query pattern looks like model extraction (PRADA)";
           const attributes = { 'bulwark.extraction.w': Math.round(w * 1000) / 1000, 'bulwark.extraction.samples': pooled.length };

@@ -1,0 +1,193 @@
+/**
+ * What one process keeps of its callers' PRADA state between calls, so that a call does not decode
+ * the caller's growing sets and distance windows from the store again (parsing a window of 1,000
+ * and sorting it for W cost more than everything else in a call).
+ *
+ * The store stays the truth: a kept list is used only while the store's list is exactly the one
+ * this process last wrote (compared item by item, newest first: the very strings in the memory
+ * store, equal ones from Redis). Another replica's write, an expiry or an eviction makes the next
+ * call rebuild from the store's list. An entry is taken out while a call works on it and put back
+ * only after the call's write succeeded, so a failed write never leaves a list that is not the
+ * store's.
+ */
+
+/** Decoded lists by key, bounded by an estimate of their bytes; the least recently used go first. */
+export class DecodedLists {
+  readonly #entries = new Map<string, { texts: readonly string[]; values: unknown; bytes: number }>();
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The decoded values kept for `key` if `texts` is the list they were decoded from; the entry leaves the cache. */
+  take<T>(key: string, texts: readonly string[]): T | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    this.#entries.delete(key);
+    this.#bytes -= e.bytes;
+    return sameTexts(e.texts, texts) ? (e.values as T) : undefined;
+  }
+
+  put(key: string, texts: readonly string[], values: unknown, bytes: number): void {
+    const old = this.#entries.get(key);
+    if (old !== undefined) {
+      this.#entries.delete(key);
+      this.#bytes -= old.bytes;
+    }
+    if (bytes > this.#maxBytes) return;
+    this.#entries.set(key, { texts, values, bytes });
+    this.#bytes += bytes;
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= this.#maxBytes) break;
+      this.#entries.delete(k);
+      this.#bytes -= e.bytes;
+    }
+  }
+}
+
+function sameTexts(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  // Newest first: a list another replica appended to differs at its end.
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A caller's pooled distances: in arrival order (the store's list, oldest first) and the same
+ * values kept sorted, which Shapiro-Wilk needs; a new distance is one binary search and one move.
+ */
+export class SortedWindow {
+  readonly texts: string[];
+  readonly #values: number[];
+  #sorted: Float64Array;
+  #n = 0;
+  /** Running sum and sum of squares (mean and sd for the trim without a pass). */
+  #sum = 0;
+  #sumSq = 0;
+
+  constructor(texts: readonly string[]) {
+    this.texts = [...texts];
+    this.#values = texts.map(Number);
+    this.#sorted = new Float64Array(Math.max(16, texts.length * 2));
+    this.#sorted.set(this.#values);
+    this.#n = texts.length;
+    this.#sorted.subarray(0, this.#n).sort();
+    for (const v of this.#values) {
+      this.#sum += v;
+      this.#sumSq += v * v;
+    }
+  }
+
+  get length(): number {
+    return this.#n;
+  }
+
+  /** Appends a distance (its stored text), dropping the oldest beyond `max`. */
+  push(text: string, max: number): void {
+    while (this.#n >= max) {
+      this.texts.shift();
+      this.#remove(this.#values.shift() as number);
+    }
+    const value = Number(text);
+    this.texts.push(text);
+    this.#values.push(value);
+    if (this.#n === this.#sorted.length) {
+      const grown = new Float64Array(this.#sorted.length * 2);
+      grown.set(this.#sorted);
+      this.#sorted = grown;
+    }
+    const at = this.#upperBound(value);
+    this.#sorted.copyWithin(at + 1, at, this.#n);
+    this.#sorted[at] = value;
+    this.#n++;
+    this.#sum += value;
+    this.#sumSq += value * value;
+  }
+
+  /** The sorted values within `k` sds of their mean (all when `k` is 0), a view, not a copy. */
+  sortedWithin(k: number): Float64Array {
+    const x = this.#sorted.subarray(0, this.#n);
+    const n = this.#n;
+    if (k <= 0 || n < 2) return x;
+    // From the running sums: distances' logs are of order 1, so cancellation costs nothing that matters here.
+    const mean = this.#sum / n;
+    const sd = Math.sqrt(Math.max(0, (this.#sumSq - n * mean * mean) / (n - 1)));
+    let from = 0;
+    let to = x.length;
+    while (from < to && (x[from] as number) < mean - k * sd) from++;
+    while (to > from && (x[to - 1] as number) > mean + k * sd) to--;
+    return x.subarray(from, to);
+  }
+
+  /** Bytes this window holds, roughly (texts, values, the sorted copy). */
+  get bytes(): number {
+    return this.#n * 48 + this.#sorted.length * 8;
+  }
+
+  #remove(value: number): void {
+    const at = this.#upperBound(value) - 1; // the last copy of the value
+    this.#sorted.copyWithin(at, at + 1, this.#n);
+    this.#n--;
+    this.#sum -= value;
+    this.#sumSq -= value * value;
+  }
+
+  /** The first index whose value is greater than `value`. */
+  #upperBound(value: number): number {
+    let lo = 0;
+    let hi = this.#n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#sorted[mid] as number) <= value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/**
+ * A class's distances in arrival order with their running sum and sum of squares: the growing
+ * set's threshold (mean − sd) without a pass over the window for every row.
+ */
+export class Distances {
+  readonly #values: number[];
+  #sum = 0;
+  #sumSq = 0;
+
+  constructor(texts: readonly string[]) {
+    this.#values = texts.map(Number);
+    for (const v of this.#values) {
+      this.#sum += v;
+      this.#sumSq += v * v;
+    }
+  }
+
+  get mean(): number {
+    return this.#values.length === 0 ? 0 : this.#sum / this.#values.length;
+  }
+
+  /** Sample standard deviation (0 for fewer than two values). */
+  get sd(): number {
+    const n = this.#values.length;
+    if (n < 2) return 0;
+    const mean = this.#sum / n;
+    return Math.sqrt(Math.max(0, (this.#sumSq - n * mean * mean) / (n - 1)));
+  }
+
+  push(value: number): void {
+    this.#values.push(value);
+    this.#sum += value;
+    this.#sumSq += value * value;
+  }
+
+  /** Drops the oldest beyond `max` (shift: V8 moves the array's start, no copy). */
+  keepLast(max: number): void {
+    while (this.#values.length > max) {
+      const v = this.#values.shift() as number;
+      this.#sum -= v;
+      this.#sumSq -= v * v;
+    }
+  }
+}
