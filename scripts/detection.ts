@@ -23,6 +23,7 @@ import {
   headline,
   type PredictLike,
   type Report,
+  Rng,
   rate,
 } from '@bulwark/attack-lab';
 import {
@@ -42,8 +43,9 @@ import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
-import { naiveAdversarialDigits } from '../test/helpers/adversarial-digits.js';
+import { naiveAdversarialDigits, onGridAdversarialDigits } from '../test/helpers/adversarial-digits.js';
 import { type DayResult, runBenignDay } from './lib/day-stream.js';
+import { fraudRows } from './lib/fraud-gen.js';
 import { fillSections, writeReport } from './lib/generated.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -219,54 +221,131 @@ for (const model of ['fraud', 'digits'] as const) {
   flagged = 0;
   for (const [i, row] of stream.entries()) if ((await ndPredict([row], { principal: `user-${i % 50}` }).catch(() => 'refused')) === 'refused') flagged++;
   fpRow('near-duplicates (recommended settings)', model, flagged, stream.length);
-  // PRADA: benign callers each sending 1,000 distinct held-out rows (digits: 450); a caller is flagged when W ever drops below 0.9.
-  let streams = 0;
-  let flaggedStreams = 0;
-  const per = Math.min(1000, stream.length);
-  for (let c = 0; c < (quick ? 3 : 10); c++) {
-    let hit = false;
+  // PRADA: benign callers each sending 300 distinct rows one at a time, a caller flagged when W
+  // ever drops below its threshold (the default, 0.9). Fraud: fresh draws from the data's
+  // distribution, a new set per caller; digits: a random 300 of the 1,797 images per caller (the
+  // sets overlap between callers, never within one).
+  const callers = quick ? 20 : 400;
+  const per = 300;
+  const pick = new Rng(99);
+  const lowest: number[] = [];
+  for (let c = 0; c < callers; c++) {
+    let low = 1;
     const predict = createBulwark({
-      guards: [extractionDetection({ profile }, { stores: { memory: new MemoryStore() } })],
+      // Threshold 1 reports every test's W; the caller is flagged at the default (0.9) when one is below it.
+      guards: [extractionDetection({ profile, threshold: 1 }, { stores: { memory: new MemoryStore() } })],
       onDecision: (d) => {
-        if (d.code === 'attack_suspected') hit = true;
+        const w = d.attributes?.['bulwark.extraction.w'];
+        if (typeof w === 'number') low = Math.min(low, w);
       },
     }).wrap((r: number[][]) => m.predict(r));
-    // A different slice of distinct rows per caller (rotated), so no caller repeats a row.
-    for (let i = 0; i < per; i++) await predict([stream[(c * 397 + i) % stream.length] as number[]], { principal: `benign-${c}` });
-    streams++;
-    if (hit) flaggedStreams++;
+    const rowsOf = model === 'fraud' ? fraudRows(per, 5000 + c).map((r) => r.slice(0, 8)) : pick.shuffle(stream).slice(0, per);
+    for (const row of rowsOf) await predict([row], { principal: `benign-${c}` });
+    lowest.push(low);
   }
-  const e = rate(flaggedStreams, streams);
+  lowest.sort((a, b) => a - b);
+  const flaggedStreams = lowest.filter((w) => w < 0.9).length;
+  const e = rate(flaggedStreams, callers);
   fp.push(
-    `| extraction-detection (PRADA, W < 0.9) | ${model} | ${streams} callers × ${per} rows | ${flaggedStreams} callers | ${e.value.toFixed(3)} (${e.lo.toFixed(2)}–${e.hi.toFixed(2)}) of callers |`,
+    `| extraction-detection (PRADA, W < 0.9 on log distances; honest callers' lowest W: min ${(lowest[0] as number).toFixed(3)}, 1st percentile ${(lowest[Math.floor(callers / 100)] as number).toFixed(3)}) | ${model} | ${callers} callers × ${per} rows | ${flaggedStreams} callers | ${e.value.toFixed(4)} (${e.lo.toFixed(4)}–${e.hi.toFixed(4)}) of callers |`,
   );
   await m.close();
 }
 
-// Feature squeezing on digits: calibrated on half of the held-out images, judged on the other half
-// and on naive adversarial examples crafted against the unguarded model.
+// Feature squeezing on digits: calibrated on half of the held-out images, judged on the other half,
+// on naive adversarial examples crafted against the unguarded model, and on those of the adaptive
+// attacker who crafts on the squeezer's grid (test/helpers/adversarial-digits.ts).
 const squeezeLines: string[] = [];
 {
   const m = await loadOnnxClassifier(modelPath('digits'));
   const infer = (rows: number[][]) => m.predict(rows);
   const test = digitsData().test.x as number[][];
-  const adversarial = await naiveAdversarialDigits(infer, test.slice(225, quick ? 255 : 345), test.slice(0, 225));
+  const targets = test.slice(225, quick ? 255 : 345);
+  const attempts = 2 * targets.length; // score-based and HopSkipJump, one search per image each
+  const adversarial = await naiveAdversarialDigits(infer, targets, test.slice(0, 225));
   squeezeLines.push(
-    '| squeezer | threshold (5%, 225 calibration images) | clean images flagged (95% interval) | adversarial examples caught (95% interval) |',
-    '|---|---:|---|---|',
+    `| squeezer | threshold (5%, 225 calibration images) | clean images flagged (95% interval) | naive: examples found (of ${attempts} searches) | naive: caught (95% interval) | adaptive, on the squeezer's grid: examples found (of ${attempts}) | adaptive: caught (95% interval) |`,
+    '|---|---:|---|---:|---|---:|---|',
   );
+  const share = (k: number, n: number) => {
+    const e = rate(k, n);
+    return `${k}/${n}: ${e.value.toFixed(3)} (${e.lo.toFixed(2)}–${e.hi.toFixed(2)})`;
+  };
   for (const bits of [2, 3, 4]) {
     const o = { squeezers: [{ kind: 'bit-depth' as const, bits }], range: [0, 16] as const, shape: [8, 8] as const };
     const cal = test.slice(0, 225);
     const threshold = squeezingThreshold(await squeezingScores(cal, await infer(cal), infer, o), 0.05);
     const clean = test.slice(225);
-    const fpN = (await squeezingScores(clean, await infer(clean), infer, o)).filter((v) => v > threshold).length;
-    const caughtN = (await squeezingScores(adversarial, await infer(adversarial), infer, o)).filter((v) => v > threshold).length;
-    const f = rate(fpN, clean.length);
-    const c = rate(caughtN, adversarial.length);
+    const caught = async (rows: number[][]) => (await squeezingScores(rows, await infer(rows), infer, o)).filter((v) => v > threshold).length;
+    const found = await onGridAdversarialDigits(infer, targets, test.slice(0, 225), bits);
+    const adaptive = found.map((e) => e.adversarial);
+    // What the adaptive attacker claims, checked on the model: each example within L∞ 4 grey levels
+    // (0.25 of the range) of its clean image, and labelled otherwise.
+    const before = (await infer(found.map((e) => [...e.original]))).map((p) => p.label);
+    const after = (await infer(adaptive)).map((p) => p.label);
+    found.forEach((e, i) => {
+      const far = Math.max(...e.adversarial.map((v, j) => Math.abs(v - (e.original[j] as number))));
+      if (far > 4 + 1e-9 || before[i] === after[i]) throw new Error(`adaptive squeezing example ${i}: L∞ ${far}, label ${before[i]} → ${after[i]}`);
+    });
     squeezeLines.push(
-      `| bit depth ${bits} | ${threshold.toFixed(3)} | ${fpN}/${clean.length}: ${f.value.toFixed(3)} (${f.lo.toFixed(2)}–${f.hi.toFixed(2)}) | ${caughtN}/${adversarial.length}: ${c.value.toFixed(3)} (${c.lo.toFixed(2)}–${c.hi.toFixed(2)}) |`,
+      `| bit depth ${bits} | ${threshold.toFixed(3)} | ${share(await caught(clean), clean.length)} | ${adversarial.length} | ${share(await caught(adversarial), adversarial.length)} | ${adaptive.length} | ${adaptive.length === 0 ? 'not measured (no example)' : share(await caught(adaptive), adaptive.length)} |`,
     );
+  }
+  await m.close();
+}
+
+// PRADA against the lab's extractions, in process: is a key that extracts told apart from the
+// honest callers above at the same threshold? 10 keys round-robin, each key its own state.
+const pradaLines: string[] = [
+  '| model | extraction (10 keys, round-robin) | keys flagged (of 10) | rows sent by a key before it was flagged | lowest W of any key (tests from 100 distances) |',
+  '|---|---|---:|---|---:|',
+];
+for (const model of ['fraud', 'digits'] as const) {
+  const m = await loadOnnxClassifier(modelPath(model));
+  const sc = scenario(model);
+  const evalX = sc.evaluation.x.slice(0, 200);
+  const targetLabels = (await m.predict(evalX)).map((p) => p.label);
+  const integerFeatures = sc.bounds.map((_, j) => j).filter((j) => sc.pool.every((r) => Number.isInteger(r[j])));
+  const variants: [string, Partial<Parameters<typeof extractionAttack>[1]>][] = [
+    ['perturbation (active: the least certain of perturbed rows)', { strategy: 'active' }],
+    ['synthetic (data-free, uniform in the feature box)', { strategy: 'random' }],
+    ['natural (own rows, little noise)', { strategy: 'natural' }],
+    ['adaptive: natural, half of the rows plain rows of its own', { strategy: 'natural', benignShare: 0.5 }],
+  ];
+  for (const [name, v] of variants) {
+    // The lab sends one call at a time: the key of the call being judged, and its rows so far.
+    const sent = new Map<string, number>();
+    const flaggedAt = new Map<string, number>();
+    let current = '';
+    let lowest = 1;
+    const predict = createBulwark({
+      // Threshold 1 reports every test's W; a key is flagged at the default (W < 0.9) when one is below it.
+      guards: [extractionDetection({ profile: `${root}policies/profiles/${model}.json`, threshold: 1 }, { stores: { memory: new MemoryStore() } })],
+      onDecision: (d) => {
+        const w = d.attributes?.['bulwark.extraction.w'];
+        if (typeof w !== 'number') return;
+        lowest = Math.min(lowest, w);
+        if (w < 0.9 && !flaggedAt.has(current)) flaggedAt.set(current, sent.get(current) ?? 0);
+      },
+    }).wrap((r: number[][]) => m.predict(r));
+    const counting: PredictLike = (rows, o) => {
+      current = JSON.stringify(o?.principal);
+      sent.set(current, (sent.get(current) ?? 0) + rows.length);
+      return predict(rows as number[][], o as Parameters<typeof predict>[1]);
+    };
+    await extractionAttack(createTarget('guarded', functionTransport(counting), { keys: attackerKeys.slice(0, 10), rotate: 'round-robin' }), {
+      pool: sc.pool,
+      bounds: sc.bounds,
+      evaluation: { x: evalX, targetLabels },
+      classes: sc.classes,
+      strategy: 'active',
+      checkpoints: [quick ? 600 : 3000],
+      seed: 1,
+      ...(model === 'fraud' ? { integerFeatures } : {}),
+      ...v,
+    });
+    const at = [...flaggedAt.values()].sort((a, b) => a - b);
+    pradaLines.push(`| ${model} | ${name} | ${flaggedAt.size} | ${at.length === 0 ? '–' : at.join(', ')} | ${lowest.toFixed(3)} |`);
   }
   await m.close();
 }
@@ -482,7 +561,7 @@ for (const m of [...new Set(utility.map((u) => u.model))]) {
   lines.push(`| ${m} | refused (n ${rec?.refused.n}) | ${fmt(us.find((u) => u.target === 'unguarded')?.refused)} | ${fmt(rec?.refused)} |`);
 }
 const table = lines.join('\n');
-const fpTable = `${fp.join('\n')}\n\nA day of benign traffic (fraud model, in process on a simulated clock):\n\n${dayLines.join('\n')}\n\nThe same day under the recommended policy with an attack inside it:\n\n${duringLines.join('\n')}\n\nFeature squeezing (digits, naive score-based and HopSkipJump examples at L∞ ε = 0.25):\n\n${squeezeLines.join('\n')}`;
+const fpTable = `${fp.join('\n')}\n\nPRADA (\`extraction-detection\`, its defaults: W < 0.9 on log distances) against the attack lab's extractions, in process, 10 keys round-robin, ${quick ? 600 : 3000} rows in batches of 25:\n\n${pradaLines.join('\n')}\n\nA day of benign traffic (fraud model, in process on a simulated clock):\n\n${dayLines.join('\n')}\n\nThe same day under the recommended policy with an attack inside it:\n\n${duringLines.join('\n')}\n\nFeature squeezing (digits; score-based and HopSkipJump examples within L∞ 0.25 of the range, 4 grey levels: naive, and adaptive, crafted on the squeezer's grid):\n\n${squeezeLines.join('\n')}`;
 const runtime = `\`pnpm detection\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
 if (!quick) {
   fillSections(join(root, 'docs/detection.md'), { detection: table, 'false-positives': fpTable, runtime });

@@ -4,7 +4,8 @@
  * budgets: benign users keep their answers; query-based evasion is caught on one key and on 20
  * and flips no row; data-free extraction gets nothing from the fraud API; and the adaptive
  * attacker who extracts with natural rows is reported as undetected, not hidden; a simulated day of
- * benign traffic has its retries answered.
+ * benign traffic has its retries answered; PRADA leaves honest callers alone; the adaptive attacker
+ * against feature squeezing is reported as uncaught.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -68,4 +69,18 @@ it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extractio
   }
   const table = readFileSync(join(out, 'detection-table.md'), 'utf8');
   expect(table).toContain('| ood (Mahalanobis, targetFpr 0.01) | fraud | 4000 |');
+  // PRADA on log distances leaves honest callers alone on both models (the published raw test flagged all).
+  for (const model of ['fraud', 'digits'])
+    expect(table).toMatch(new RegExp(`\\| extraction-detection \\(PRADA[^|]*\\| ${model} \\| 20 callers × 300 rows \\| 0 callers \\|`));
+  // Feature squeezing: the adaptive attacker on the squeezer's grid finds examples and none is caught (said, not hidden).
+  const squeezing = table.split('\n').filter((l) => l.startsWith('| bit depth'));
+  expect(squeezing).toHaveLength(3);
+  for (const line of squeezing) {
+    const cells = line.split('|').map((c) => c.trim());
+    expect(cells[7], line).toMatch(/^0\/\d+:|^not measured/);
+  }
+  expect(
+    squeezing.some((line) => /^0\/[1-9]\d*:/.test(line.split('|')[7]?.trim() ?? '')),
+    'some adaptive examples found',
+  ).toBe(true);
 }, 600_000);
