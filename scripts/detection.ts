@@ -25,6 +25,7 @@ import {
   type Report,
   Rng,
   rate,
+  type TargetStats,
 } from '@bulwark/attack-lab';
 import {
   createBulwark,
@@ -44,7 +45,7 @@ import { loadOnnxClassifier } from '@bulwark/onnx';
 import { type AttackKind, type AttackPlan, runAttacks } from '../packages/cli/src/attack/run.js';
 import { scenario } from '../packages/cli/src/attack/scenarios.js';
 import { naiveAdversarialDigits, onGridAdversarialDigits } from '../test/helpers/adversarial-digits.js';
-import { type DayResult, runBenignDay } from './lib/day-stream.js';
+import { type DayResult, type DuringAttack, runBenignDay } from './lib/day-stream.js';
 import { fraudRows } from './lib/fraud-gen.js';
 import { fillSections, writeReport } from './lib/generated.js';
 
@@ -350,6 +351,62 @@ for (const model of ['fraud', 'digits'] as const) {
   await m.close();
 }
 
+type AttackInDay = { name: string; day: DayResult & { during?: DuringAttack<{ got: string; stats: TargetStats }> } };
+
+/** The honest callers' figures while each attack ran inside the day, one row per attack. */
+function duringTable(model: string, attacks: readonly AttackInDay[]): string[] {
+  const lines = [
+    `| ${model}: attack inside the day (from 14:00) | attacker got | detection | honest rows while it ran | with the unguarded label | honest rows refused | honest callers flagged while it ran |`,
+    '|---|---|---|---:|---:|---|---|',
+  ];
+  for (const a of attacks) {
+    const w = a.day.during;
+    if (w === undefined) continue;
+    const s = w.result.stats;
+    const detection = s.detected
+      ? `after ${s.detected.rowsSent} rows (${s.detected.code}); ${s.rowsAnswered} of ${s.rowsSent} answered`
+      : `not detected; ${s.rowsAnswered} of ${s.rowsSent} answered`;
+    const agree = rate(w.agreeingRows, w.rows);
+    const refusedHonest =
+      Object.entries(w.refusedRows)
+        .map(([c, n]) => `${n} ${c}`)
+        .join(', ') || '0';
+    const flaggedHonest =
+      Object.entries(w.flaggedCallers)
+        .map(([g, n]) => `${g} ${n}`)
+        .join(', ') || 'none';
+    lines.push(
+      `| ${a.name} (${((w.endMs - w.startMs) / 60_000).toFixed(0)} min) | ${w.result.got} | ${detection} | ${w.rows} | ${agree.value.toFixed(4)} (${agree.lo.toFixed(4)}–${agree.hi.toFixed(4)}) | ${refusedHonest} | ${flaggedHonest} |`,
+    );
+  }
+  return lines;
+}
+
+/** Per policy variant and guard: the honest callers a day flagged, and what their rows got. */
+function dayTable(variants: readonly [string, DayResult][]): string[] {
+  const lines = [
+    '| policy | guard | callers flagged (95% interval) | of them, only on a retry | rows refused | rows with the unguarded label |',
+    '|---|---|---|---:|---:|---:|',
+  ];
+  for (const [name, r] of variants) {
+    // Every guard of the policy, those that flagged nobody included (mask-output rounds for everyone).
+    const guards = r.guards.filter((g) => g !== 'mask-output');
+    const refused = Object.entries(r.refusedRows)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
+    const agree = rate(r.agreeingRows, r.rows);
+    const tail = `${refused || '0'} | ${agree.value.toFixed(4)} (${agree.lo.toFixed(4)}–${agree.hi.toFixed(4)}) |`;
+    for (const g of guards) {
+      const k = r.flaggedCallers[g] ?? 0;
+      const e = rate(k, r.callers);
+      lines.push(
+        `| ${name} | ${g} | ${k} of ${r.callers}: ${e.value.toFixed(3)} (${e.lo.toFixed(3)}–${e.hi.toFixed(3)}) | ${r.flaggedOnRetryOnly[g] ?? 0} | ${tail}`,
+      );
+    }
+  }
+  return lines;
+}
+
 // A simulated day of benign traffic (scripts/lib/day-stream.ts) under the recommended policy, with
 // 1% of calls retried; then with near-duplicates matching retries (its behaviour before
 // `repeats: answer`), and PRADA alone on the same day.
@@ -447,53 +504,100 @@ const duringLines: string[] = [];
     join(out, 'day-stream.json'),
     `${JSON.stringify({ ...Object.fromEntries(variants), ...Object.fromEntries(attacksInDay.map((a) => [`recommended policy, ${a.name}`, a.day])) }, null, 2)}\n`,
   );
-  duringLines.push(
-    '| attack inside the day (from 14:00) | attacker got | detection | honest rows while it ran | with the unguarded label | honest rows refused | honest callers flagged while it ran |',
-    '|---|---|---|---:|---:|---|---|',
-  );
-  for (const a of attacksInDay) {
-    const w = a.day.during;
-    if (w === undefined) continue;
-    const s = w.result.stats;
-    const detection = s.detected
-      ? `after ${s.detected.rowsSent} rows (${s.detected.code}); ${s.rowsAnswered} of ${s.rowsSent} answered`
-      : `not detected; ${s.rowsAnswered} of ${s.rowsSent} answered`;
-    const agree = rate(w.agreeingRows, w.rows);
-    const refusedHonest =
-      Object.entries(w.refusedRows)
-        .map(([c, n]) => `${n} ${c}`)
-        .join(', ') || '0';
-    const flaggedHonest =
-      Object.entries(w.flaggedCallers)
-        .map(([g, n]) => `${g} ${n}`)
-        .join(', ') || 'none';
-    duringLines.push(
-      `| ${a.name} (${((w.endMs - w.startMs) / 60_000).toFixed(0)} min) | ${w.result.got} | ${detection} | ${w.rows} | ${agree.value.toFixed(4)} (${agree.lo.toFixed(4)}–${agree.hi.toFixed(4)}) | ${refusedHonest} | ${flaggedHonest} |`,
-    );
-  }
+  duringLines.push(...duringTable('fraud', attacksInDay));
   const first = variants[0]?.[1] as DayResult;
   dayLines.push(
-    `${first.callers} callers (${day.batchCallers} of them sending hourly batches of 25 rows, the others one row a call, log-normal volumes around ${day.medianRows} a day), ${first.calls.toLocaleString('en')} calls and ${first.rows.toLocaleString('en')} rows over 24 simulated hours, ${first.retries} of the calls retries (1%, the same caller and row 2-30 s later); every row a fresh draw from the fraud data's distribution. A caller is "flagged" by a guard when any of its calls met a decision of that guard other than allow (mask-output's rounding for everyone aside).`,
+    `Fraud: ${first.callers} callers (${day.batchCallers} of them sending hourly batches of 25 rows, the others one row a call, log-normal volumes around ${day.medianRows} a day), ${first.calls.toLocaleString('en')} calls and ${first.rows.toLocaleString('en')} rows over 24 simulated hours, ${first.retries} of the calls retries (1%, the same caller and row 2-30 s later); every row a fresh draw from the fraud data's distribution. A caller is "flagged" by a guard when any of its calls met a decision of that guard other than allow (mask-output's rounding for everyone aside).`,
     '',
-    '| policy | guard | callers flagged (95% interval) | of them, only on a retry | rows refused | rows with the unguarded label |',
-    '|---|---|---|---:|---:|---:|',
+    ...dayTable(variants),
   );
-  for (const [name, r] of variants) {
-    // Every guard of the policy, those that flagged nobody included (mask-output rounds for everyone).
-    const guards = r.guards.filter((g) => g !== 'mask-output');
-    const refused = Object.entries(r.refusedRows)
-      .map(([code, n]) => `${n} ${code}`)
-      .join(', ');
-    const agree = rate(r.agreeingRows, r.rows);
-    const tail = `${refused || '0'} | ${agree.value.toFixed(4)} (${agree.lo.toFixed(4)}–${agree.hi.toFixed(4)}) |`;
-    for (const g of guards) {
-      const k = r.flaggedCallers[g] ?? 0;
-      const e = rate(k, r.callers);
-      dayLines.push(
-        `| ${name} | ${g} | ${k} of ${r.callers}: ${e.value.toFixed(3)} (${e.lo.toFixed(3)}–${e.hi.toFixed(3)}) | ${r.flaggedOnRetryOnly[g] ?? 0} | ${tail}`,
-      );
-    }
-  }
+  await m.close();
+}
+
+// The digits model's day: its data has 1,797 images, of which the 450 held-out ones are the
+// attacker's, so the day is small (about 1,100 training images over 100 callers, each sent once)
+// and so are the figures' n; the attacks inside it are paced slowly so that honest calls fall in
+// their window.
+{
+  const m = await loadOnnxClassifier(modelPath('digits'));
+  const predict = (r: number[][]) => m.predict(r);
+  const policy = await loadPolicy(policyOf('digits'));
+  // The training images only: the held-out ones are the attacker's (the lab's digits scenario).
+  const images = new Rng(13).shuffle(
+    readFileSync(`${root}packages/models/data/digits-train.csv`, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').slice(0, 64).map(Number)),
+  );
+  const day = { callers: quick ? 30 : 100, medianRows: 7, batchCallers: 0, retryRate: 0.01, seed: 12, rows: (n: number) => images.slice(0, n) };
+  const silent: Logger = { warn() {}, info() {} };
+  const build = (store: MemoryStore) => guardsFromPolicy(policy, { model: m.descriptor, stores: { memory: store }, logger: silent, infer: predict });
+  const digits = scenario('digits');
+  const evasion = digits.evasion as NonNullable<typeof digits.evasion>;
+  const evaluation = digits.evaluation.x.slice(0, 225);
+  const reference = (await m.predict(evaluation)).map((p) => p.label);
+  const target = (p: PredictLike, keys: number) => createTarget('guarded', functionTransport(p), { keys: attackerKeys.slice(0, keys), rotate: 'round-robin' });
+  const variants: [string, DayResult][] = [['recommended-digits policy', await runBenignDay(day, predict, build)]];
+  const attacksInDay: AttackInDay[] = [
+    {
+      name: 'score-based evasion, 20 keys round-robin, 20 images (a query every 5 min)',
+      day: await runBenignDay(day, predict, build, {
+        atMs: 14 * 3_600_000,
+        everyMs: 300_000,
+        run: (p) =>
+          evasionAttack(target(p, 20), {
+            samples: evasion.samples.slice(0, 20),
+            // -1: any label (every image is one the attacker wants moved), as the lab reads it.
+            sourceLabel: evasion.sourceLabel < 0 ? undefined : evasion.sourceLabel,
+            method: 'score',
+            epsilon: evasion.epsilon,
+            featureScale: evasion.scale,
+            bounds: digits.bounds,
+            mutable: evasion.mutable,
+            maxQueriesPerSample: quick ? 50 : 200,
+            seed: 1,
+          }).then((r) => ({ got: `${r.successPerWanted.value.toFixed(3)} of the images it wanted flipped (n ${r.successPerWanted.n})`, stats: r.stats })),
+      }),
+    },
+    {
+      name: `data-free extraction, 10 keys round-robin, ${queries.toLocaleString('en')} rows in batches of 25 (a batch every 2 min)`,
+      day: await runBenignDay(day, predict, build, {
+        atMs: 14 * 3_600_000,
+        everyMs: 120_000,
+        run: (p) =>
+          extractionAttack(target(p, 10), {
+            pool: [],
+            bounds: digits.bounds,
+            evaluation: { x: evaluation, targetLabels: reference },
+            classes: digits.classes,
+            strategy: 'random',
+            checkpoints: [queries],
+            batchSize: 25,
+            seed: 1,
+          }).then((r) => ({
+            got:
+              r.fidelity === undefined
+                ? `no clone (${r.inconclusive ?? 'inconclusive'})`
+                : `a clone of fidelity ${r.fidelity.value.toFixed(3)} (n ${r.fidelity.n})`,
+            stats: r.stats,
+          })),
+      }),
+    },
+  ];
+  const first = variants[0]?.[1] as DayResult;
+  dayLines.push(
+    '',
+    `Digits: ${first.callers} callers (one image a call, log-normal volumes around ${day.medianRows} a day), ${first.calls.toLocaleString('en')} calls and ${first.rows.toLocaleString('en')} rows over 24 simulated hours, ${first.retries} of the calls retries; every training image at most once (the held-out images are the attacker's; the data has no more), so the figures' n is small.`,
+    '',
+    ...dayTable(variants),
+  );
+  duringLines.push('', ...duringTable('digits', attacksInDay));
+  const written = JSON.parse(readFileSync(join(out, 'day-stream.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    join(out, 'day-stream.json'),
+    `${JSON.stringify({ ...written, ...Object.fromEntries(variants.map(([n, r]) => [`digits: ${n}`, r])), ...Object.fromEntries(attacksInDay.map((a) => [`digits: recommended-digits policy, ${a.name}`, a.day])) }, null, 2)}\n`,
+  );
   await m.close();
 }
 
@@ -561,7 +665,7 @@ for (const m of [...new Set(utility.map((u) => u.model))]) {
   lines.push(`| ${m} | refused (n ${rec?.refused.n}) | ${fmt(us.find((u) => u.target === 'unguarded')?.refused)} | ${fmt(rec?.refused)} |`);
 }
 const table = lines.join('\n');
-const fpTable = `${fp.join('\n')}\n\nPRADA (\`extraction-detection\`, its defaults: W < 0.9 on log distances) against the attack lab's extractions, in process, 10 keys round-robin, ${quick ? 600 : 3000} rows in batches of 25:\n\n${pradaLines.join('\n')}\n\nA day of benign traffic (fraud model, in process on a simulated clock):\n\n${dayLines.join('\n')}\n\nThe same day under the recommended policy with an attack inside it:\n\n${duringLines.join('\n')}\n\nFeature squeezing (digits; score-based and HopSkipJump examples within L∞ 0.25 of the range, 4 grey levels: naive, and adaptive, crafted on the squeezer's grid):\n\n${squeezeLines.join('\n')}`;
+const fpTable = `${fp.join('\n')}\n\nPRADA (\`extraction-detection\`, its defaults: W < 0.9 on log distances) against the attack lab's extractions, in process, 10 keys round-robin, ${quick ? 600 : 3000} rows in batches of 25:\n\n${pradaLines.join('\n')}\n\nA day of benign traffic (in process on a simulated clock), per model:\n\n${dayLines.join('\n')}\n\nThe same days under the recommended policies with an attack inside them:\n\n${duringLines.join('\n')}\n\nFeature squeezing (digits; score-based and HopSkipJump examples within L∞ 0.25 of the range, 4 grey levels: naive, and adaptive, crafted on the squeezer's grid):\n\n${squeezeLines.join('\n')}`;
 const runtime = `\`pnpm detection\` took ${minutes.toFixed(1)} min on the 2-core machine (${new Date().toISOString().slice(0, 10)}).`;
 if (!quick) {
   fillSections(join(root, 'docs/detection.md'), { detection: table, 'false-positives': fpTable, runtime });

@@ -1,6 +1,6 @@
 /**
- * A simulated day of benign traffic against the fraud model under a policy, in process, on a
- * simulated clock: how many honest callers each detector flags in a day (issue 11: ≤ 1% of benign
+ * A simulated day of benign traffic against a model under a policy (the fraud model's fresh rows
+ * by default, or rows the caller gives), in process, on a simulated clock: how many honest callers each detector flags in a day (issue 11: ≤ 1% of benign
  * caller streams per stateful detector), and how many of their rows still get the unguarded label.
  *
  * The day, and why it looks like this:
@@ -26,6 +26,11 @@ export interface DayOptions {
   /** Share of calls sent twice. */
   readonly retryRate: number;
   readonly seed: number;
+  /**
+   * The day's fresh rows, `n` of them (default: draws from the fraud data's distribution,
+   * scripts/lib/fraud-gen.ts). Each row is sent once, apart from retries.
+   */
+  readonly rows?: ((n: number, seed: number) => number[][]) | undefined;
 }
 
 /** What honest callers met, over the day or while an attack ran. */
@@ -67,11 +72,10 @@ export function benignDay(o: DayOptions): { calls: Call[] } {
   const volumes = Array.from({ length: o.callers }, (_, c) =>
     c < o.batchCallers ? 24 * 25 : Math.max(1, Math.min(3000, Math.round(Math.exp(Math.log(o.medianRows) + rng.normal())))),
   );
+  const total = volumes.reduce((a, b) => a + b, 0);
   // The generator's rows end with their label: the API is sent the 8 features.
-  const fresh = fraudRows(
-    volumes.reduce((a, b) => a + b, 0),
-    o.seed + 1,
-  ).map((r) => r.slice(0, 8));
+  const fresh = o.rows ? o.rows(total, o.seed + 1) : fraudRows(total, o.seed + 1).map((r) => r.slice(0, 8));
+  if (fresh.length < total) throw new Error(`the day needs ${total} fresh rows; the source gave ${fresh.length}`);
   let next = 0;
   // Time of day, busier in the afternoon: rejection sampling against 1 + 0.6 cos(2π (t - 14 h) / 24 h).
   const timeOfDay = (): number => {

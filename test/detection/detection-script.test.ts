@@ -67,6 +67,17 @@ it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extractio
     expect(during?.rows, name).toBeGreaterThan(20);
     expect((during?.agreeingRows ?? 0) / (during?.rows ?? 1), name).toBeGreaterThanOrEqual(0.99);
   }
+  // The digits day: honest images keep their labels while its two attacks run.
+  const digitsInDay = Object.entries(day).filter(([name]) => name.startsWith('digits: recommended-digits policy, '));
+  expect(digitsInDay).toHaveLength(2);
+  for (const [name, v] of digitsInDay) {
+    const during = (v as { during?: { rows: number; agreeingRows: number; result: { got: string; stats: { rowsSent: number } } } }).during;
+    // The attack ran, on rows it wanted (an evasion that wanted no row measured nothing).
+    expect(during?.result.stats.rowsSent, name).toBeGreaterThan(0);
+    expect(during?.result.got, name).not.toMatch(/\(n 0\)/);
+    expect(during?.rows, name).toBeGreaterThan(5);
+    expect(during?.agreeingRows, name).toBe(during?.rows);
+  }
   const table = readFileSync(join(out, 'detection-table.md'), 'utf8');
   expect(table).toContain('| ood (Mahalanobis, targetFpr 0.01) | fraud | 4000 |');
   // PRADA on log distances leaves honest callers alone on both models (the published raw test flagged all).
