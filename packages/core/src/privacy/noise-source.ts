@@ -15,6 +15,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createHash } from 'node:crypto';
 import { BulwarkError } from '../errors.js';
+import { deriveKey } from '../runtime/derive-key.js';
 import type { RandomSource } from '../runtime/random.js';
 import { type NoiseScale, sampleNoise } from './mechanisms.js';
 import { Bits } from './samplers.js';
@@ -24,10 +25,6 @@ const POW2 = Array.from({ length: 64 }, (_, j) => 2 ** j);
 /** SHA-256, one-shot where Node has `crypto.hash` (20.12+): a third cheaper than a hash object per call. */
 const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 const _sha256 = (data: Uint8Array): Buffer => (oneShot !== undefined ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest());
-
-function derive(secret: string | Uint8Array, label: string): Buffer {
-  return createHash('sha256').update(label).update(secret).digest();
-}
 
 /**
  * Quantises a row for the PRF: each value keeps `bits` significant bits of its mantissa (relative
@@ -89,7 +86,7 @@ export class ConsistentNoise {
       this.#hi[j] = hi;
       this.#lo[j] = Math.floor((p * 2 ** 32 - hi) * 2 ** 32);
     }
-    const key = options.secret === undefined ? Buffer.from(options.random.fill(new Uint8Array(32))) : derive(options.secret, 'bulwark consistent noise v1');
+    const key = options.secret === undefined ? Buffer.from(options.random.fill(new Uint8Array(32))) : deriveKey(options.secret, 'bulwark consistent noise v1');
     this.#cipher = createCipheriv('aes-256-ecb', key, null);
     this.#cipher.setAutoPadding(false);
     key.fill(0);

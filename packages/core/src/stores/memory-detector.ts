@@ -23,6 +23,8 @@ interface Slot {
 
 /** Keys examined for expiry per update. */
 const SWEEP = 8;
+/** How often a remembered set drops its expired members. */
+const SWEEP_EVERY_MS = 1000;
 const SLOT_BYTES = 96;
 const ITEM_BYTES = 40;
 const itemBytes = (x: string) => ITEM_BYTES + 2 * x.length;
@@ -118,10 +120,15 @@ export class DetectorMemory {
     if (s.set === undefined) s.set = new Map();
     const set = s.set;
     // Members older than the ttl are forgotten, oldest first (the map is in order of addition).
-    for (const [m, t] of set) {
-      if (nowMs - t < op.ttlMs) break;
-      set.delete(m);
-      this.#grow(s, -itemBytes(m));
+    // At most once a second per set: a lookup checks a member's age itself, so this only frees
+    // memory sooner, and starting an iteration on every update was most of an update's cost.
+    if (nowMs - s.at >= SWEEP_EVERY_MS || nowMs < s.at) {
+      s.at = nowMs;
+      for (const [m, t] of set) {
+        if (nowMs - t < op.ttlMs) break;
+        set.delete(m);
+        this.#grow(s, -itemBytes(m));
+      }
     }
     const seen = op.members.map((m) => {
       const t = set.get(m);
@@ -136,11 +143,12 @@ export class DetectorMemory {
       set.set(m, nowMs);
       this.#grow(s, itemBytes(m));
     }
-    for (const [m] of set) {
-      if (set.size <= op.max) break;
-      set.delete(m);
-      this.#grow(s, -itemBytes(m));
-    }
+    if (set.size > op.max)
+      for (const [m] of set) {
+        if (set.size <= op.max) break;
+        set.delete(m);
+        this.#grow(s, -itemBytes(m));
+      }
     s.expiresAt = nowMs + op.ttlMs;
     return { kind: 'remember', seen };
   }

@@ -1,0 +1,50 @@
+import { createCipheriv } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { deriveKey } from '../runtime/derive-key.js';
+import { Fingerprinter } from './fingerprint.js';
+
+const options = (secret: string) => ({
+  lo: new Float64Array(16).fill(0),
+  hi: new Float64Array(16).fill(16),
+  levels: 8,
+  window: 4,
+  keep: 5,
+  secret: Buffer.from(secret),
+});
+const image = (seed: number) => Array.from({ length: 16 }, (_, i) => ((i * 7 + seed * 13) % 17) as number);
+
+describe('Fingerprinter window tokens', () => {
+  it('are AES-256 of the window hash (little-endian, zero-padded) under a key derived for this use, 12 base64url characters', () => {
+    // The window hashes of a row, as the fingerprinter computes them (FNV-1a over cells, seeded by position).
+    const row = image(1);
+    const q = row.map((v) => Math.min(7, Math.floor((v * 8) / 16)));
+    const hashes = Array.from({ length: 13 }, (_, s) => {
+      let h = (0x811c9dc5 ^ s) >>> 0;
+      for (let k = s; k < s + 4; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
+      return h;
+    });
+    const top = [...new Set(hashes)].sort((a, b) => b - a).slice(0, 5);
+    const cipher = createCipheriv('aes-256-ecb', deriveKey(Buffer.from('fingerprint-test-secret'), 'bulwark near-duplicate windows v1'), null);
+    cipher.setAutoPadding(false);
+    const expected = top.map((h) => {
+      const block = Buffer.alloc(16);
+      block.writeUInt32LE(h, 0);
+      return cipher.update(block).toString('base64url', 0, 9);
+    });
+    expect(new Fingerprinter(options('fingerprint-test-secret')).tokens(row)).toEqual(expected);
+  });
+
+  it('gives the same tokens from its cache as from the cipher, the same across instances with one secret, and others with another secret', () => {
+    const a = new Fingerprinter(options('fingerprint-test-secret'));
+    const b = new Fingerprinter(options('fingerprint-test-secret'));
+    const c = new Fingerprinter(options('another-secret-of-16+'));
+    const rows = [1, 2, 3].map(image);
+    const first = rows.map((r) => a.tokens(r));
+    // a now answers from its cache (some windows recur across rows); b keys every window fresh.
+    expect(rows.map((r) => a.tokens(r))).toEqual(first);
+    expect(rows.map((r) => b.tokens(r))).toEqual(first);
+    const other = rows.map((r) => c.tokens(r));
+    expect(other.flat().some((t) => first.flat().includes(t))).toBe(false);
+    for (const t of first.flat()) expect(t).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+});
