@@ -108,10 +108,13 @@ export const extractionDetection = defineGuard({
     const log = o.distances === 'log';
     const list = (key: string, items: string[], max: number): DetectorOp => ({ kind: 'append', key, items, max, ttlMs: o.historyMs });
 
+    /** A row as distances see it: each feature divided by its sd (once per row, not per distance). */
+    const scaled = (row: Float32Array): ArrayLike<number> => (invScale ? Float64Array.from(row, (v, j) => v * (invScale[j] ?? 1)) : row);
+
     function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
       let s = 0;
       for (let j = 0; j < a.length; j++) {
-        const diff = ((a[j] as number) - (b[j] as number)) * (invScale ? (invScale[j] as number) : 1);
+        const diff = (a[j] as number) - (b[j] as number);
         s += diff * diff;
       }
       return Math.sqrt(s);
@@ -166,12 +169,12 @@ export const extractionDetection = defineGuard({
               const dTexts = dl?.kind === 'append' ? dl.before : [];
               const gKey = `${scope}\u0000g${c}`;
               const dKey = `${scope}\u0000d${c}`;
-              const grown: ArrayLike<number>[] = kept.take<ArrayLike<number>[]>(gKey, gTexts) ?? gTexts.map(decode);
+              const grown: ArrayLike<number>[] = kept.take<ArrayLike<number>[]>(gKey, gTexts) ?? gTexts.map((t) => scaled(decode(t)));
               const dists = kept.take<Distances>(dKey, dTexts) ?? new Distances(dTexts);
               const addG: string[] = [];
               const addD: string[] = [];
               for (const i of byClass.get(c) ?? []) {
-                const x = asFloat32[i] as Float32Array;
+                const x = scaled(asFloat32[i] as Float32Array);
                 const text = encoded[i] as string;
                 // A retry of one of the caller's latest rows is no evidence either way.
                 if (recent?.has(text)) continue;
@@ -182,7 +185,10 @@ export const extractionDetection = defineGuard({
                   continue;
                 }
                 let dmin = Number.POSITIVE_INFINITY;
-                for (const y of grown) dmin = Math.min(dmin, distance(x, y));
+                for (let k = 0; k < grown.length; k++) {
+                  const dk = distance(x, grown[k] as ArrayLike<number>);
+                  if (dk < dmin) dmin = dk;
+                }
                 // A repeat of an older row of the growing set: no distance (its log would be −∞).
                 if (dmin === 0) continue;
                 if (dmin > Math.max(0, dists.mean - dists.sd)) {
