@@ -18,10 +18,14 @@
  * distances (`distances: log`), and distances more than `trim` sds from the mean are left out of
  * it. Nearest-neighbour distances of honest traffic are right-skewed wherever the data has few
  * dimensions, skewed features or ties (the fraud model's 8 features; 8×8 images): on raw distances
- * every honest caller of both shipped models fell below W 0.9. An exact repeat of an earlier row of
- * the same class (a retry: distance 0) adds no distance; it reveals nothing new. State per caller: at most
- * `maxPerClass` rows per class (float32, base64) and `window` distances, for `historyMs` after the
- * caller's last query; the growing set keeps the newest rows when full, a bound PRADA does not have.
+ * every honest caller of both shipped models fell below W 0.9. A retry (an exact float32 repeat of
+ * one of the caller's latest 16 rows, or of a row in its growing set) adds no distance: it reveals
+ * nothing new, and a distance of 0 has no logarithm.
+ *
+ * State per caller: at most `maxPerClass` rows per class (float32, base64), `window` distances and
+ * the latest 16 rows, for `historyMs` after the caller's last query; the growing set keeps the
+ * newest rows when full, a bound PRADA does not have. Each process also keeps the lists it last
+ * wrote decoded (local-state.ts), used only while the store still holds exactly those.
  */
 
 import { shapiroWilkWSorted } from '../../detection/shapiro-wilk.js';
