@@ -404,6 +404,11 @@ function scoreSearch(p: PredictLike, sc: Scenario, what: string) {
   }).then(evasionGot(what));
 }
 
+/** The policy with extra options for every guard of one kind (a variant measured beside the policy). */
+function withOptions(policy: Policy, use: string, extra: object): Policy {
+  return { ...policy, guards: (policy.guards ?? []).map((g) => (g.use === use ? { ...g, with: { ...(g.with as object), ...extra } } : g)) };
+}
+
 type AttackInDay = { name: string; day: DayResult & { during?: DuringAttack<{ got: string; stats: TargetStats }> } };
 
 /** The honest callers' figures while each attack ran inside the day, one row per attack. */
@@ -476,13 +481,12 @@ const duringLines: string[] = [];
   const silent: Logger = { warn() {}, info() {} };
   const fromPolicy = (p: Policy) => (store: MemoryStore) =>
     guardsFromPolicy(p, { model: m.descriptor, stores: { memory: store }, logger: silent, infer: predict });
-  const nearDuplicatesWith = (extra: object): Policy => ({
-    ...policy,
-    guards: (policy.guards ?? []).map((g) => (g.use === 'near-duplicates' ? { ...g, with: { ...(g.with as object), ...extra } } : g)),
-  });
+  const nearDuplicatesWith = (extra: object): Policy => withOptions(policy, 'near-duplicates', extra);
   const variants: [string, DayResult][] = [
     ['recommended policy', await runBenignDay(day, predict, fromPolicy(policy))],
     ['recommended, near-duplicates with `repeats: match`', await runBenignDay(day, predict, fromPolicy(nearDuplicatesWith({ repeats: 'match' })))],
+    // The opt-in caller-rate test of ood: a day's heavy honest callers must not meet it.
+    ['recommended, ood with `callerRate` (opt-in)', await runBenignDay(day, predict, fromPolicy(withOptions(policy, 'ood', { callerRate: {} })))],
     [
       'recommended, near-duplicates with `levels: 20` (its setting before this day was measured)',
       await runBenignDay(day, predict, fromPolicy(nearDuplicatesWith({ levels: 20 }))),
@@ -563,11 +567,29 @@ const duringLines: string[] = [];
   );
   const day = { callers: quick ? 30 : 100, medianRows: 7, batchCallers: 0, retryRate: 0.01, seed: 12, rows: (n: number) => images.slice(0, n) };
   const silent: Logger = { warn() {}, info() {} };
-  const build = (store: MemoryStore) => guardsFromPolicy(policy, { model: m.descriptor, stores: { memory: store }, logger: silent, infer: predict });
+  const buildFrom = (p: Policy) => (store: MemoryStore) =>
+    guardsFromPolicy(p, { model: m.descriptor, stores: { memory: store }, logger: silent, infer: predict });
+  const build = buildFrom(policy);
+  const buildWithRate = buildFrom(withOptions(policy, 'ood', { callerRate: {} }));
   const digits = scenario('digits');
   const evaluation = digits.evaluation.x.slice(0, 225);
   const reference = (await m.predict(evaluation)).map((p) => p.label);
-  const variants: [string, DayResult][] = [['recommended-digits policy', await runBenignDay(day, predict, build)]];
+  const variants: [string, DayResult][] = [
+    ['recommended-digits policy', await runBenignDay(day, predict, build)],
+    ['recommended-digits, ood with `callerRate` (opt-in)', await runBenignDay(day, predict, buildWithRate)],
+  ];
+  // The lab's data-free extraction over 10 keys, paced: a batch of 25 every 2 minutes.
+  const dataFree = (p: PredictLike) =>
+    extractionAttack(target(p, 10), {
+      pool: [],
+      bounds: digits.bounds,
+      evaluation: { x: evaluation, targetLabels: reference },
+      classes: digits.classes,
+      strategy: 'random',
+      checkpoints: [queries],
+      batchSize: 25,
+      seed: 1,
+    }).then(extractionGot);
   const attacksInDay: AttackInDay[] = [
     {
       name: 'score-based evasion, 20 keys round-robin, 20 images (a query every 5 min)',
@@ -579,21 +601,11 @@ const duringLines: string[] = [];
     },
     {
       name: `data-free extraction, 10 keys round-robin, ${queries.toLocaleString('en')} rows in batches of 25 (a batch every 2 min)`,
-      day: await runBenignDay(day, predict, build, {
-        atMs: 14 * 3_600_000,
-        everyMs: 120_000,
-        run: (p) =>
-          extractionAttack(target(p, 10), {
-            pool: [],
-            bounds: digits.bounds,
-            evaluation: { x: evaluation, targetLabels: reference },
-            classes: digits.classes,
-            strategy: 'random',
-            checkpoints: [queries],
-            batchSize: 25,
-            seed: 1,
-          }).then(extractionGot),
-      }),
+      day: await runBenignDay(day, predict, build, { atMs: 14 * 3_600_000, everyMs: 120_000, run: dataFree }),
+    },
+    {
+      name: `the same extraction, with ood's \`callerRate\` (opt-in)`,
+      day: await runBenignDay(day, predict, buildWithRate, { atMs: 14 * 3_600_000, everyMs: 120_000, run: dataFree }),
     },
   ];
   const first = variants[0]?.[1] as DayResult;

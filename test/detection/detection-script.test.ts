@@ -69,8 +69,15 @@ it('pnpm detection --quick: evasion caught on 1 and 20 keys, data-free extractio
   }
   // The digits day: honest images keep their labels while its two attacks run.
   const digitsInDay = Object.entries(day).filter(([name]) => name.startsWith('digits: recommended-digits policy, '));
-  expect(digitsInDay).toHaveLength(2);
-  for (const [name, v] of digitsInDay) {
+  expect(digitsInDay).toHaveLength(3);
+  // With ood's caller-rate test, the paced data-free extraction is refused (it is answered without it).
+  const [paced, pacedWithRate] = digitsInDay
+    .slice(1)
+    .map(([, v]) => (v as unknown as { during: { result: { stats: { rowsAnswered: number; detected?: { code: string } } } } }).during.result.stats);
+  expect(paced?.detected).toBeUndefined();
+  expect(pacedWithRate?.detected?.code).toBe('attack_suspected');
+  expect(pacedWithRate?.rowsAnswered ?? 0).toBeLessThan((paced?.rowsAnswered ?? 0) / 2);
+  for (const [name, v] of digitsInDay.slice(0, 2)) {
     const during = (v as { during?: { rows: number; agreeingRows: number; result: { got: string; stats: { rowsSent: number } } } }).during;
     // The attack ran, on rows it wanted (an evasion that wanted no row measured nothing).
     expect(during?.result.stats.rowsSent, name).toBeGreaterThan(0);

@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  anomalyRateExceeded,
   type BulwarkError,
   createBulwark,
   type DataProfile,
   isBulwarkError,
   isConfigError,
   loadProfile,
+  MemoryStore,
   ood,
   profileFile,
   RowScorer,
@@ -161,12 +163,60 @@ describe('ood guard', () => {
     await model.close?.();
   });
 
+  it('callerRate: a paced stream of probes is refused after a handful of rows however slowly it comes, an honest heavy caller never', async () => {
+    const model = await loadOnnxClassifier(modelPath('fraud'));
+    // The bound: a caller with 3,000 rows at 1% must show more than ~64 anomalous rows (α = 1e-6).
+    expect(anomalyRateExceeded(63, 3000, 0.01, 1e-6)).toBe(false);
+    expect(anomalyRateExceeded(65, 3000, 0.01, 1e-6)).toBe(true);
+    let now = Date.UTC(2026, 0, 5);
+    const store = new MemoryStore({ now: () => now });
+    const guarded = (o: Parameters<typeof ood>[0]) => {
+      const codes: string[] = [];
+      const predict = createBulwark({ guards: [ood(o, { stores: { memory: store } })], onDecision: (d) => void codes.push(d.code) }).wrap((r: number[][]) =>
+        model.predict(r),
+      );
+      return { predict, codes };
+    };
+    const withRate = guarded({ profile: fraudProfile, callerRate: {} });
+    const p = loadProfile(fraudProfile);
+    const rnd = lcg(11);
+    // One uniform probe every 20 minutes: risk points would have decayed between them.
+    let refusedAt: number | undefined;
+    for (let i = 1; i <= 40 && refusedAt === undefined; i++) {
+      now += 20 * 60_000;
+      const probe = p.features.map((f) => f.min + (f.max - f.min) * rnd());
+      const err = await withRate.predict([probe], { principal: 'slow-prober' }).catch((e: unknown) => e);
+      if (isBulwarkError(err) && err.code === 'attack_suspected') refusedAt = i;
+    }
+    expect(refusedAt).toBeDefined();
+    expect(refusedAt as number).toBeLessThanOrEqual(20);
+    // Without callerRate the same probes are answered (label only) and never refused.
+    const without = guarded({ profile: fraudProfile });
+    for (let i = 0; i < 40; i++) await without.predict([p.features.map((f) => f.min + (f.max - f.min) * rnd())], { principal: 'slow-prober' });
+    expect(without.codes).not.toContain('attack_suspected');
+    // An honest heavy caller: 4,000 held-out transactions, a minute apart, none refused.
+    for (const row of fraudData().test.x as number[][]) {
+      now += 60_000;
+      await withRate.predict([row], { principal: 'heavy-analyst' });
+    }
+    expect(withRate.codes.filter((c) => c === 'attack_suspected')).toHaveLength(1); // the prober's refusal only
+    await model.close?.();
+  });
+
   it('is a configuration error when the profile does not fit the model or cannot calibrate the rate', () => {
     const errs: unknown[] = [];
     for (const make of [
       () => ood({ profile: fraudProfile }, { model: { name: 'digits', features: 64 } }),
-      () => ood.create({ profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.001, action: 'flag' }, { baseDir: root } as never),
-      () => ood.create({ profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.03, action: 'flag' }, { baseDir: root } as never),
+      () =>
+        ood.create(
+          { profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.001, action: 'flag', store: 'memory', onStoreError: 'deny', storeTimeoutMs: 200 },
+          { baseDir: root } as never,
+        ),
+      () =>
+        ood.create(
+          { profile: digitsProfile, scores: ['mahalanobis'], targetFpr: 0.03, action: 'flag', store: 'memory', onStoreError: 'deny', storeTimeoutMs: 200 },
+          { baseDir: root } as never,
+        ),
     ])
       try {
         make();

@@ -55,7 +55,7 @@ export { builtinGuards } from './guards/index.js';
 export { type MaskOutputOptions, maskOutput } from './guards/mask-output/index.js';
 export { capVector, type MinimiseOutputOptions, minimiseOutput } from './guards/minimise-output/index.js';
 export { type NearDuplicatesOptions, nearDuplicates } from './guards/near-duplicates/index.js';
-export { type OodOptions, ood } from './guards/ood/index.js';
+export { anomalyRateExceeded, type OodOptions, ood } from './guards/ood/index.js';
 export { type RedactOptions, redact, reportAttributes } from './guards/redact/index.js';
 export { type ReverseSigmoidOptions, reverseSigmoid } from './guards/reverse-sigmoid/index.js';
 export { type RiskResponseOptions, riskResponse } from './guards/risk-response/index.js';

@@ -14,16 +14,25 @@
  *   deny     refuse the call with `anomalous_input` (422), naming the row, never its values
  * Anomalous rows raise the caller's risk signal (`riskKey`) for later guards, by how far past the
  * threshold the worst one is and by the share of the call's rows that are anomalous.
+ *
+ * `callerRate` (opt-in) also tests each caller's share of anomalous rows over a long half-life
+ * (a day by default), counted in the detector store: honest rows are anomalous at about
+ * `targetFpr`, so a caller whose decayed count of anomalous rows exceeds a Bernstein bound for that
+ * rate at level `alpha` is sending something else (synthetic probes), however slowly it sends
+ * them. Risk points decay within minutes; this count does not, which is what stops an attacker who
+ * paces its queries to let its risk decay between calls.
  */
 
 import { labelOnlyRows } from '../../detection/degrade.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
 import { CALIBRATED_FPRS, type CalibratedFpr, type ScoreName } from '../../profile/profile.js';
 import { RowScorer } from '../../profile/scores.js';
 import { riskKey } from '../../signals.js';
-import type { Guard, Prediction } from '../../types.js';
+import type { DetectorOp, DetectorResult } from '../../stores/detector.js';
+import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
 const schema = s.object({
@@ -34,11 +43,34 @@ const schema = s.object({
     s.default(s.enumOf(['flag', 'degrade', 'deny'] as const), 'degrade'),
     'flag: record; degrade: label-only answer for the row; deny: refuse the call',
   ),
+  callerRate: s.doc(
+    s.optional(
+      s.object({
+        halfLifeMs: s.doc(s.default(s.int({ min: 60_000, max: 2_592_000_000 }), 86_400_000), "half-life of the caller's row counts"),
+        alpha: s.doc(s.default(s.number({ gt: 0, max: 0.01 }), 1e-6), 'chance that an honest caller (anomalous at targetFpr) is refused'),
+        action: s.doc(s.default(s.enumOf(['deny', 'flag'] as const), 'deny'), 'deny: refuse with attack_suspected; flag: record and raise risk'),
+      }),
+    ),
+    "test each caller's share of anomalous rows over a long half-life (needs a detector store)",
+  ),
+  ...detectorStoreOptions,
 });
 
 export type OodOptions = Infer<typeof schema>;
 
 const ROWS = Symbol('ood.rows');
+
+/**
+ * Whether `k` anomalous rows of `n` (decayed counts) are more than honest rows anomalous at rate
+ * `p` would give, except with probability `alpha`: Bernstein's inequality for a sum of Bernoulli
+ * variables with weights at most 1 (decay only lowers the variance), k − np > t where
+ * t = L/3 + √(L²/9 + 2L·np(1 − p)), L = ln(1/alpha).
+ */
+export function anomalyRateExceeded(k: number, n: number, p: number, alpha: number): boolean {
+  const l = Math.log(1 / alpha);
+  const t = l / 3 + Math.sqrt((l * l) / 9 + 2 * l * n * p * (1 - p));
+  return k - n * p > t;
+}
 
 /**
  * Creates the ood guard.
@@ -80,6 +112,8 @@ export const ood = defineGuard({
     const useMahalanobis = scoreNames.indexOf('mahalanobis');
     const useRobust = scoreNames.indexOf('robust-z');
     const label = `${scoreNames.join('+')} above the threshold for a ${o.targetFpr} false-positive rate`;
+    const rate = o.callerRate;
+    const store = rate === undefined ? undefined : detectorStore(o.store, context, 'ood');
 
     /** How far past its threshold the row is (≥ 1 when anomalous), by the worst score. */
     function excess(row: ArrayLike<number>): number {
@@ -89,35 +123,70 @@ export const ood = defineGuard({
       return worst;
     }
 
+    /** The call's anomalous rows (undefined: none) and the worst excess. */
+    function scan(rows: readonly ArrayLike<number>[]): { anomalous: number[] | undefined; worst: number } {
+      let anomalous: number[] | undefined;
+      let worst = 0;
+      for (let i = 0; i < rows.length; i++) {
+        const e = excess(rows[i] as ArrayLike<number>);
+        if (e > 1) {
+          anomalous ??= [];
+          anomalous.push(i);
+        }
+        if (e > worst) worst = e;
+      }
+      return { anomalous, worst };
+    }
+
+    /** The verdict on the call's own rows. */
+    function rowsVerdict(ctx: GuardContext<ArrayLike<number>[], Prediction[]>, found: ReturnType<typeof scan>): GuardVerdict<never> | undefined {
+      const { anomalous, worst } = found;
+      const rows = ctx.input;
+      if (anomalous === undefined) return undefined;
+      // Just past the threshold: risk 0.5; twice the threshold or more: 1; scaled by the share of
+      // the call's rows that are anomalous, so an honest batch with its expected 1% of outliers
+      // barely moves the caller's risk while a batch of probes raises it fully.
+      const risk = Math.min(1, 0.5 * worst) * (anomalous.length / rows.length);
+      const attributes = { 'bulwark.ood.rows': anomalous.length, 'bulwark.ood.excess': Math.round(worst * 100) / 100 };
+      const signals = [riskKey.of(risk)];
+      const first = anomalous[0] as number;
+      const message = `${anomalous.length} of ${rows.length} row(s) far from the training data (${label}), first: row ${first}`;
+      if (o.action === 'deny') return { action: 'deny', code: 'anomalous_input', message, path: `inputs[${first}]`, attributes, signals };
+      if (o.action === 'degrade') ctx.state.set(ROWS, anomalous);
+      return { action: 'flag', code: 'anomalous_input', message, attributes, signals };
+    }
+
     return {
       name: 'ood',
       signals: { writes: [riskKey] },
       beforeInference(ctx) {
         const shape = rowsProblem(ctx.input, d);
         if (shape) return { action: 'deny', code: 'invalid_input', ...shape };
-        let anomalous: number[] | undefined;
-        let worst = 0;
-        const rows = ctx.input;
-        for (let i = 0; i < rows.length; i++) {
-          const e = excess(rows[i] as ArrayLike<number>);
-          if (e > 1) {
-            anomalous ??= [];
-            anomalous.push(i);
-          }
-          if (e > worst) worst = e;
+        const found = scan(ctx.input);
+        if (store === undefined || rate === undefined) return rowsVerdict(ctx, found);
+        // Count first, then judge: the caller's test sees this call's rows too.
+        const ops: DetectorOp[] = [
+          { kind: 'decay', key: 'ood:rows', add: ctx.input.length, halfLifeMs: rate.halfLifeMs },
+          { kind: 'decay', key: 'ood:anomalous', add: found.anomalous?.length ?? 0, halfLifeMs: rate.halfLifeMs },
+        ];
+        const judge = (r: DetectorResult[]): GuardVerdict<never> | undefined => {
+          const n = r[0]?.kind === 'decay' ? r[0].value : 0;
+          const k = r[1]?.kind === 'decay' ? r[1].value : 0;
+          if (!anomalyRateExceeded(k, n, o.targetFpr, rate.alpha)) return rowsVerdict(ctx, found);
+          const message = "the caller's rows are far from the training data far more often than honest traffic's";
+          const attributes = { 'bulwark.ood.caller_rows': Math.round(n), 'bulwark.ood.caller_anomalous': Math.round(k) };
+          const signals = [riskKey.of(1)];
+          if (rate.action === 'deny') return { action: 'deny', code: 'attack_suspected', message, attributes, signals };
+          // Flag the caller; the call's own rows are still judged (refused, or degraded in afterInference).
+          const own = rowsVerdict(ctx, found);
+          return own?.action === 'deny' ? own : { action: 'flag', code: 'attack_suspected', message, attributes, signals };
+        };
+        try {
+          const r = updateStore(store, ctx.principal.hash, ops, o.storeTimeoutMs);
+          return Array.isArray(r) ? judge(r) : r.then(judge, (err: unknown) => storeFailure(err, o.onStoreError, 'the ood caller rate'));
+        } catch (err) {
+          return storeFailure(err, o.onStoreError, 'the ood caller rate');
         }
-        if (anomalous === undefined) return undefined;
-        // Just past the threshold: risk 0.5; twice the threshold or more: 1; scaled by the share of
-        // the call's rows that are anomalous, so an honest batch with its expected 1% of outliers
-        // barely moves the caller's risk while a batch of probes raises it fully.
-        const risk = Math.min(1, 0.5 * worst) * (anomalous.length / rows.length);
-        const attributes = { 'bulwark.ood.rows': anomalous.length, 'bulwark.ood.excess': Math.round(worst * 100) / 100 };
-        const signals = [riskKey.of(risk)];
-        const first = anomalous[0] as number;
-        const message = `${anomalous.length} of ${rows.length} row(s) far from the training data (${label}), first: row ${first}`;
-        if (o.action === 'deny') return { action: 'deny', code: 'anomalous_input', message, path: `inputs[${first}]`, attributes, signals };
-        if (o.action === 'degrade') ctx.state.set(ROWS, anomalous);
-        return { action: 'flag', code: 'anomalous_input', message, attributes, signals };
       },
       afterInference(ctx) {
         const rows = ctx.state.get(ROWS) as number[] | undefined;
