@@ -64,9 +64,12 @@ export async function benchDetection(quick = false): Promise<DetectionBench> {
     const wrap = (guards: Parameters<typeof createBulwark>[0]) => createBulwark(guards).wrap(bare);
     const v = name === 'fraud' ? wrap({ guards: [validateInput({ profile: profiles.fraud })] }) : undefined;
     const o = wrap({ guards: [ood({ profile: profiles[name], action: 'flag' })] });
+    // With callerRate: one detector-store update (two decayed counts) per call, memory store.
+    const oRate = wrap({ guards: [ood({ profile: profiles[name], action: 'flag', callerRate: {} }, { stores: { memory: new MemoryStore() } })] });
     const variants: Record<string, () => unknown> = {
       [`${name}: bare model call`]: () => bare([rows[i++ % rows.length] as number[]]),
       [`${name}: ood guard`]: () => o([rows[i++ % rows.length] as number[]], P),
+      [`${name}: ood guard with callerRate (memory store)`]: () => oRate([rows[i++ % rows.length] as number[]], P),
     };
     if (v) variants[`${name}: validate-input guard`] = () => v([rows[i++ % rows.length] as number[]], P);
     if (name === 'digits') {
