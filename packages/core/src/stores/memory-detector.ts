@@ -15,6 +15,7 @@ interface Slot {
   expiresAt: number;
   bytes: number;
   value: number;
+  /** decay: when `value` was last updated; remember: when the set last dropped expired members. */
   at: number;
   list: string[] | undefined;
   /** remember: member → time added, in order of addition. */

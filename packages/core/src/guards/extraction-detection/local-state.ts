@@ -55,29 +55,23 @@ function sameTexts(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * A caller's pooled distances: in arrival order (the store's list, oldest first) and the same
- * values kept sorted, which Shapiro-Wilk needs; a new distance is one binary search and one move.
+ * A caller's pooled distances: in arrival order (the store's list, oldest first, with their
+ * running moments) and the same values kept sorted, which Shapiro-Wilk needs; a new distance is
+ * one binary search and one move.
  */
 export class SortedWindow {
   readonly texts: string[];
-  readonly #values: number[];
+  readonly #arrival: Distances;
   #sorted: Float64Array;
   #n = 0;
-  /** Running sum and sum of squares (mean and sd for the trim without a pass). */
-  #sum = 0;
-  #sumSq = 0;
 
   constructor(texts: readonly string[]) {
     this.texts = [...texts];
-    this.#values = texts.map(Number);
+    this.#arrival = new Distances(texts);
     this.#sorted = new Float64Array(Math.max(16, texts.length * 2));
-    this.#sorted.set(this.#values);
+    this.#sorted.set(this.#arrival.values);
     this.#n = texts.length;
     this.#sorted.subarray(0, this.#n).sort();
-    for (const v of this.#values) {
-      this.#sum += v;
-      this.#sumSq += v * v;
-    }
   }
 
   get length(): number {
@@ -88,11 +82,11 @@ export class SortedWindow {
   push(text: string, max: number): void {
     while (this.#n >= max) {
       this.texts.shift();
-      this.#remove(this.#values.shift() as number);
+      this.#remove(this.#arrival.shift());
     }
     const value = Number(text);
     this.texts.push(text);
-    this.#values.push(value);
+    this.#arrival.push(value);
     if (this.#n === this.#sorted.length) {
       const grown = new Float64Array(this.#sorted.length * 2);
       grown.set(this.#sorted);
@@ -102,22 +96,18 @@ export class SortedWindow {
     this.#sorted.copyWithin(at + 1, at, this.#n);
     this.#sorted[at] = value;
     this.#n++;
-    this.#sum += value;
-    this.#sumSq += value * value;
   }
 
   /** The sorted values within `k` sds of their mean (all when `k` is 0), a view, not a copy. */
   sortedWithin(k: number): Float64Array {
     const x = this.#sorted.subarray(0, this.#n);
-    const n = this.#n;
-    if (k <= 0 || n < 2) return x;
-    // From the running sums: distances' logs are of order 1, so cancellation costs nothing that matters here.
-    const mean = this.#sum / n;
-    const sd = Math.sqrt(Math.max(0, (this.#sumSq - n * mean * mean) / (n - 1)));
+    if (k <= 0 || this.#n < 2) return x;
+    const lo = this.#arrival.mean - k * this.#arrival.sd;
+    const hi = this.#arrival.mean + k * this.#arrival.sd;
     let from = 0;
     let to = x.length;
-    while (from < to && (x[from] as number) < mean - k * sd) from++;
-    while (to > from && (x[to - 1] as number) > mean + k * sd) to--;
+    while (from < to && (x[from] as number) < lo) from++;
+    while (to > from && (x[to - 1] as number) > hi) to--;
     return x.subarray(from, to);
   }
 
@@ -130,8 +120,6 @@ export class SortedWindow {
     const at = this.#upperBound(value) - 1; // the last copy of the value
     this.#sorted.copyWithin(at, at + 1, this.#n);
     this.#n--;
-    this.#sum -= value;
-    this.#sumSq -= value * value;
   }
 
   /** The first index whose value is greater than `value`. */
@@ -148,46 +136,52 @@ export class SortedWindow {
 }
 
 /**
- * A class's distances in arrival order with their running sum and sum of squares: the growing
- * set's threshold (mean − sd) without a pass over the window for every row.
+ * Distances in arrival order with their running sum and sum of squares: mean and sd without a
+ * pass over the window (the growing set's threshold, mean − sd, for every row; the pooled
+ * window's trim). Distances and their logs are of order 1, so the cancellation in the sums costs
+ * nothing that matters here.
  */
 export class Distances {
-  readonly #values: number[];
+  readonly values: number[];
   #sum = 0;
   #sumSq = 0;
 
   constructor(texts: readonly string[]) {
-    this.#values = texts.map(Number);
-    for (const v of this.#values) {
+    this.values = texts.map(Number);
+    for (const v of this.values) {
       this.#sum += v;
       this.#sumSq += v * v;
     }
   }
 
   get mean(): number {
-    return this.#values.length === 0 ? 0 : this.#sum / this.#values.length;
+    return this.values.length === 0 ? 0 : this.#sum / this.values.length;
   }
 
   /** Sample standard deviation (0 for fewer than two values). */
   get sd(): number {
-    const n = this.#values.length;
+    const n = this.values.length;
     if (n < 2) return 0;
     const mean = this.#sum / n;
     return Math.sqrt(Math.max(0, (this.#sumSq - n * mean * mean) / (n - 1)));
   }
 
   push(value: number): void {
-    this.#values.push(value);
+    this.values.push(value);
     this.#sum += value;
     this.#sumSq += value * value;
   }
 
-  /** Drops the oldest beyond `max` (shift: V8 moves the array's start, no copy). */
+  /** Removes and returns the oldest (shift: V8 moves the array's start, no copy). */
+  shift(): number {
+    const v = this.values.shift() as number;
+    this.#sum -= v;
+    this.#sumSq -= v * v;
+    return v;
+  }
+
+  /** Drops the oldest beyond `max`. */
   keepLast(max: number): void {
-    while (this.#values.length > max) {
-      const v = this.#values.shift() as number;
-      this.#sum -= v;
-      this.#sumSq -= v * v;
-    }
+    while (this.values.length > max) this.shift();
   }
 }
