@@ -173,7 +173,7 @@ describe('MemoryStore bounds', () => {
     const op = (key: string, items: string[]) => ({ kind: 'append' as const, key, items, max: 1000, ttlMs: 1000 });
     for (let i = 0; i < 50; i++) store.updateSync(`s${i}`, [op('l', ['x'])]);
     expect(() => store.updateSync('new', [op('l', ['x'])])).toThrow(/full/);
-    expect(store.updateSync('s0', [op('l', ['y'])])[0]).toEqual({ kind: 'append', before: ['x'] }); // known keys still served
+    expect(store.updateSync('s0', [op('l', ['y'])])[0]).toMatchObject({ kind: 'append', before: ['x'] }); // known keys still served
     now += 2000; // everything expired: the next updates sweep some and fit
     for (let i = 0; i < 50; i++) store.updateSync(`t${i}`, [op('l', ['x'])]);
     expect(store.detectorState.keys).toBeLessThanOrEqual(50);

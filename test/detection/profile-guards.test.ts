@@ -14,7 +14,6 @@ import {
   anomalyRateExceeded,
   type BulwarkError,
   createBulwark,
-  type DataProfile,
   isBulwarkError,
   isConfigError,
   loadProfile,
@@ -231,7 +230,7 @@ describe('ood guard', () => {
   });
 
   it('scores a row in O(d²/2): the compiled scorer agrees with a direct Mahalanobis computation, whatever d', () => {
-    const direct = (sc: DataProfile['scorer'], x: number[]): number => {
+    const direct = (sc: { mean: readonly number[]; scale: readonly number[]; precision: readonly (readonly number[])[] }, x: number[]): number => {
       const v = x.map((xi, j) => (xi - (sc.mean[j] as number)) / (sc.scale[j] as number));
       let q = 0;
       for (let i = 0; i < v.length; i++) for (let j = 0; j < v.length; j++) q += (v[i] as number) * (sc.precision[i]?.[j] as number) * (v[j] as number);
@@ -253,8 +252,8 @@ describe('ood guard', () => {
       const a = Array.from({ length: d }, () => Array.from({ length: d }, () => rand() * 2 - 1));
       const precision = a.map((ai, i) => a.map((aj, j) => ai.reduce((t, aik, k) => t + aik * (aj[k] as number), 0) + (i === j ? 1 : 0)));
       const sc = {
-        center: Array(d).fill(0),
-        spread: Array(d).fill(1),
+        center: Array<number>(d).fill(0),
+        spread: Array<number>(d).fill(1),
         mean: Array.from({ length: d }, () => rand()),
         scale: Array.from({ length: d }, () => 0.5 + rand()),
         precision,
@@ -262,7 +261,7 @@ describe('ood guard', () => {
       const s = new RowScorer(sc);
       for (let n = 0; n < 5; n++) {
         const x = Array.from({ length: d }, () => rand() * 6 - 3);
-        expect(s.mahalanobis(x)).toBeCloseTo(direct(sc as DataProfile['scorer'], x), 9);
+        expect(s.mahalanobis(x)).toBeCloseTo(direct(sc, x), 9);
       }
     }
   });

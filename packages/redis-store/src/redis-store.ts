@@ -101,18 +101,25 @@ export class RedisStore implements BudgetStore, DetectorStore {
     const problem = detectorOpProblem(ops);
     if (problem !== undefined) throw new StoreError(`detector update refused: ${problem}`);
     if (ops.length === 0) return [];
-    const keys = ops.map((op) => this.key(scope, `d:${op.key}`));
+    const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const op of ops) {
+      keys.push(this.key(scope, `d:${op.key}`));
       if (op.kind === 'decay') args.push('decay', String(op.add), op.halfLifeMs, 0);
-      else if (op.kind === 'append') args.push('append', op.max, op.ttlMs, op.items.length, ...op.items);
-      else args.push('remember', op.max, op.ttlMs, op.members.length, ...op.members);
+      else if (op.kind === 'append') {
+        // The list's stamp key (scripts.ts): 'ds:' cannot meet a 'd:' key whatever the guard's key.
+        keys.push(this.key(scope, `ds:${op.key}`));
+        args.push(op.answer === false ? 'append-quiet' : 'append', op.max, op.ttlMs, op.items.length, ...op.items);
+      } else args.push('remember', op.max, op.ttlMs, op.members.length, ...op.members);
     }
     const reply = (await this.#eval(DETECT, DETECT_SHA, [keys.length, ...keys, ...args])) as unknown[][];
     return ops.map((op, i): DetectorResult => {
       const r = reply[i] ?? [];
       if (op.kind === 'decay') return { kind: 'decay', value: Number(r[0]) };
-      if (op.kind === 'append') return { kind: 'append', before: r.map(String) };
+      if (op.kind === 'append') {
+        const items = (r[2] ?? []) as unknown[];
+        return { kind: 'append', before: items.map(String), stamp: { before: String(r[0]), after: String(r[1]) } };
+      }
       return { kind: 'remember', seen: r.map((x) => Number(x) === 1) };
     });
   }

@@ -196,11 +196,17 @@ return 1
 `;
 
 /**
- * detect: one DetectorStore update (stores/detector.ts in @bulwark/core). KEYS: one per op, all
- * in the scope's slot. ARGV: per op, `kind, p1, p2, n, item1 … itemN`:
+ * detect: one DetectorStore update (stores/detector.ts in @bulwark/core). KEYS: per op its key,
+ * and after an append's key the key of its stamp; all in the scope's slot. ARGV: per op,
+ * `kind, p1, p2, n, item1 … itemN`:
  *   decay     p1 = amount to add, p2 = half-life ms            → { value as a string }
- *   append    p1 = max, p2 = ttl ms, items                      → { items before the append }
+ *   append    p1 = max, p2 = ttl ms, items                      → { stamp before, stamp after, { items before the append } }
+ *   append-quiet  the same, answer: false                        → { stamp before, stamp after, {} }
  *   remember  p1 = max, p2 = ttl ms, members                    → { 1|0 per member: seen }
+ * A list's stamp is a string key of its own with the list's expiry, `<incarnation>.<items ever
+ * appended>`, the incarnation being the server time in µs when the list was created (a list
+ * created again, after expiry, never repeats a stamp; a list without a stamp key, written by an
+ * older version, gets a fresh one).
  * A key holding another type (another kind of state) is started afresh. Remembered members are
  * scored by time in µs, strictly increasing within a key (max(now, newest + 1)), so "oldest" is
  * well defined even within one microsecond; the set forgets members older than the ttl.
@@ -210,15 +216,23 @@ local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now_ms = math.floor(now_us / 1000)
 local out = {}
-local a = 1
-for i = 1, #KEYS do
-  local k = KEYS[i]
+local a, ki, i = 1, 0, 0
+while a <= #ARGV do
+  i = i + 1
+  ki = ki + 1
+  local k = KEYS[ki]
   local kind, p1, p2, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local first = a + 4
   a = first + n
+  -- An append whose list is not wanted back (answer: false): no LRANGE, nothing sent but stamps.
+  local quiet = kind == 'append-quiet'
+  if quiet then kind = 'append' end
   local want = (kind == 'decay' and 'string') or (kind == 'append' and 'list') or 'zset'
   local have = redis.call('TYPE', k)['ok']
-  if have ~= 'none' and have ~= want then redis.call('DEL', k) end
+  if have ~= 'none' and have ~= want then
+    redis.call('DEL', k)
+    have = 'none'
+  end
   if kind == 'decay' then
     local v, at = 0, now_ms
     local cur = redis.call('GET', k)
@@ -232,13 +246,28 @@ for i = 1, #KEYS do
     redis.call('SET', k, string.format('%.17g', v) .. '|' .. now_ms, 'PX', 20 * p2)
     out[i] = { string.format('%.17g', v) }
   elseif kind == 'append' then
+    ki = ki + 1
+    local sk = KEYS[ki]
     local max = tonumber(p1)
-    out[i] = redis.call('LRANGE', k, 0, -1)
+    local st = have == 'list' and redis.call('GET', sk)
+    local inc, count = string.format('%.0f', now_us), 0
+    if st then
+      local dot = string.find(st, '.', 1, true)
+      inc, count = string.sub(st, 1, dot - 1), tonumber(string.sub(st, dot + 1))
+    end
+    local before = inc .. '.' .. string.format('%.0f', count)
+    local items = quiet and {} or redis.call('LRANGE', k, 0, -1)
     if n > 0 then
       for j = first, first + n - 1 do redis.call('RPUSH', k, ARGV[j]) end
       redis.call('LTRIM', k, -max, -1)
+      count = count + n
     end
-    if n > 0 or #out[i] > 0 then redis.call('PEXPIRE', k, p2) end
+    local after = n > 0 and (inc .. '.' .. string.format('%.0f', count)) or before
+    if n > 0 or have == 'list' then
+      redis.call('PEXPIRE', k, p2)
+      if n > 0 or not st then redis.call('SET', sk, after, 'PX', p2) else redis.call('PEXPIRE', sk, p2) end
+    end
+    out[i] = { before, after, items }
   else
     local max = tonumber(p1)
     local ttl_us = p2 * 1000

@@ -9,7 +9,8 @@
  * Three data types cover what the detectors need:
  *
  *   decay     a number that halves every `halfLifeMs` (a caller's risk): add, read the new value
- *   append    a bounded FIFO list of strings (PRADA's distances or query sketches): read it, then add
+ *   append    a bounded FIFO list of strings (PRADA's distances or query sketches): read it (unless
+ *             `answer: false`), then add
  *   remember  a bounded set of strings seen recently (Blacklight's fingerprints): which were there, then add
  *
  * Items are printable ASCII (encode binary as base64 or hex), so that every store keeps them byte
@@ -34,9 +35,19 @@ export type DetectorOp =
   | { readonly kind: 'decay'; readonly key: string; readonly add: number; readonly halfLifeMs: number }
   /**
    * Answers the list as it was, then appends `items`, keeping the newest `max`; the list expires
-   * `ttlMs` after its last append.
+   * `ttlMs` after its last append. With `answer: false` the list is not answered (`before` is
+   * empty), only its stamps: a guard that keeps a decoded copy of the list (and knows its stamp)
+   * or does not need it saves copying, or sending, the whole list. A store that ignores `answer`
+   * and answers anyway is still correct.
    */
-  | { readonly kind: 'append'; readonly key: string; readonly items: readonly string[]; readonly max: number; readonly ttlMs: number }
+  | {
+      readonly kind: 'append';
+      readonly key: string;
+      readonly items: readonly string[];
+      readonly max: number;
+      readonly ttlMs: number;
+      readonly answer?: boolean;
+    }
   /**
    * Answers, per member, whether it was in the set (added less than `ttlMs` ago), then adds them
    * (refreshing their time); beyond `max` members the oldest are dropped.
@@ -45,7 +56,18 @@ export type DetectorOp =
 
 export type DetectorResult =
   | { readonly kind: 'decay'; readonly value: number }
-  | { readonly kind: 'append'; readonly before: readonly string[] }
+  | {
+      readonly kind: 'append';
+      readonly before: readonly string[];
+      /**
+       * Opaque names of the list's state before and after this op. Equal stamps of one key mean
+       * the same list: a stamp changes with every append that adds items and whenever the list is
+       * created again (after expiry); nothing else changes a list. (Equal lists may have different
+       * stamps.) Both built-in stores give them; a store that does not leaves them out, and guards
+       * then read whole lists.
+       */
+      readonly stamp?: { readonly before: string; readonly after: string };
+    }
   | { readonly kind: 'remember'; readonly seen: readonly boolean[] };
 
 export interface DetectorStore {

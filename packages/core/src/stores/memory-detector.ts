@@ -20,6 +20,8 @@ interface Slot {
   list: string[] | undefined;
   /** remember: member → time added, in order of addition. */
   set: Map<string, number> | undefined;
+  /** append: which creation of the key this is (unique in the store), for stamps; with `value`, items ever appended. */
+  incarnation: number;
 }
 
 /** Keys examined for expiry per update. */
@@ -29,6 +31,8 @@ const SWEEP_EVERY_MS = 1000;
 const SLOT_BYTES = 96;
 const ITEM_BYTES = 40;
 const itemBytes = (x: string) => ITEM_BYTES + 2 * x.length;
+/** The answer of an append with `answer: false` (frozen: shared by every such answer). */
+const NOTHING: readonly string[] = Object.freeze([]);
 
 export interface DetectorMemoryOptions {
   readonly maxKeys: number;
@@ -40,6 +44,8 @@ export class DetectorMemory {
   #bytes = 0;
   readonly #maxKeys: number;
   readonly #maxBytes: number;
+  /** Slots created so far: a slot's incarnation, so a list created again never repeats a stamp. */
+  #created = 0;
 
   constructor(options: DetectorMemoryOptions) {
     this.#maxKeys = options.maxKeys;
@@ -90,7 +96,7 @@ export class DetectorMemory {
       s = undefined;
     }
     if (s === undefined) {
-      s = { kind, expiresAt: nowMs, bytes: SLOT_BYTES, value: 0, at: nowMs, list: undefined, set: undefined };
+      s = { kind, expiresAt: nowMs, bytes: SLOT_BYTES, value: 0, at: nowMs, list: undefined, set: undefined, incarnation: this.#created++ };
       this.#bytes += SLOT_BYTES;
     } else this.#slots.delete(key); // re-inserted below: the map stays in order of last update
     this.#slots.set(key, s);
@@ -108,7 +114,9 @@ export class DetectorMemory {
     if (op.kind === 'append') {
       if (s.list === undefined) s.list = [];
       const list = s.list;
-      const before = list.slice();
+      const before = op.answer === false ? NOTHING : list.slice();
+      const stampBefore = `${s.incarnation}.${s.value}`;
+      s.value += op.items.length; // items ever appended: with the incarnation, the list's stamp
       for (const x of op.items) {
         list.push(x);
         this.#grow(s, itemBytes(x));
@@ -119,7 +127,8 @@ export class DetectorMemory {
       if (excess > 16) for (const x of list.splice(0, excess)) this.#grow(s, -itemBytes(x));
       else for (let i = 0; i < excess; i++) this.#grow(s, -itemBytes(list.shift() as string));
       s.expiresAt = nowMs + op.ttlMs;
-      return { kind: 'append', before };
+      const stampAfter = op.items.length === 0 ? stampBefore : `${s.incarnation}.${s.value}`;
+      return { kind: 'append', before, stamp: { before: stampBefore, after: stampAfter } };
     }
     if (s.set === undefined) s.set = new Map();
     const set = s.set;

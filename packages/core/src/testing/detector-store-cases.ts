@@ -20,6 +20,10 @@ const before = (r: DetectorResult | undefined): readonly string[] => {
   assert.equal(r?.kind, 'append');
   return (r as { before: readonly string[] }).before;
 };
+const stampOf = (r: DetectorResult | undefined): { before: string; after: string } | undefined => {
+  assert.equal(r?.kind, 'append');
+  return (r as { stamp?: { before: string; after: string } }).stamp;
+};
 const seen = (r: DetectorResult | undefined): readonly boolean[] => {
   assert.equal(r?.kind, 'remember');
   return (r as { seen: readonly boolean[] }).seen;
@@ -61,6 +65,59 @@ export function detectorStoreCases(source: StoreSource<DetectorStore>): Conforma
         await one(q, { kind: 'append', key: 'l', items: ['x'], max: 3, ttlMs: 100 });
         await sleep(250);
         assert.deepEqual(before(await one(q, { kind: 'append', key: 'l', items: [], max: 3, ttlMs: 100 })), []);
+      },
+    },
+    {
+      name: 'append with answer: false: appends, trims and refreshes the expiry the same, answers nothing',
+      async run() {
+        const s = freshScope();
+        const quiet = (items: string[], ttlMs = HOUR) => one(s, { kind: 'append', key: 'l', items, max: 3, ttlMs, answer: false });
+        assert.deepEqual(before(await quiet(['a', 'b'])), []);
+        assert.deepEqual(before(await quiet(['c', 'd'])), []);
+        assert.deepEqual(before(await one(s, { kind: 'append', key: 'l', items: [], max: 3, ttlMs: HOUR })), ['b', 'c', 'd']);
+        // A quiet append of nothing keeps the list alive like any other append.
+        const q = freshScope();
+        await one(q, { kind: 'append', key: 'l', items: ['x'], max: 3, ttlMs: 1000 });
+        await sleep(600);
+        await one(q, { kind: 'append', key: 'l', items: [], max: 3, ttlMs: 1000, answer: false });
+        await sleep(600);
+        assert.deepEqual(before(await one(q, { kind: 'append', key: 'l', items: [], max: 3, ttlMs: 1000 })), ['x']);
+      },
+    },
+    {
+      name: 'append stamps: equal stamps mean the same list; every append that adds items, and every re-creation, changes it',
+      async run() {
+        const s = freshScope();
+        const op = (items: string[], answer = true, ttlMs = HOUR) => one(s, { kind: 'append', key: 'l', items, max: 3, ttlMs, answer });
+        const r1 = await op(['a']);
+        const first = stampOf(r1);
+        if (first === undefined) {
+          // Stamps are optional: a store without them must leave them out everywhere.
+          for (const r of [await op([]), await op(['b'], false)]) assert.equal(stampOf(r), undefined, 'a store gives stamps always or never');
+          return;
+        }
+        assert.notEqual(first.after, first.before, 'an append that adds items changes the stamp');
+        const r2 = stampOf(await op([])) as { before: string; after: string };
+        assert.equal(r2.before, first.after, "a read answers the last append's stamp");
+        assert.equal(r2.after, r2.before, 'a read changes nothing');
+        const r3 = await op(['b'], false);
+        assert.deepEqual(before(r3), []);
+        assert.equal(stampOf(r3)?.before, r2.after);
+        assert.notEqual(stampOf(r3)?.after, r2.after);
+        const r4 = await op(['c', 'd']);
+        assert.deepEqual(before(r4), ['a', 'b']);
+        assert.equal(stampOf(r4)?.before, stampOf(r3)?.after);
+        // Another key of the scope has stamps of its own: an append to it changes nothing here.
+        await one(s, { kind: 'append', key: 'other', items: ['z'], max: 3, ttlMs: HOUR });
+        assert.equal(stampOf(await op([]))?.before, stampOf(r4)?.after);
+        // The same list built again after expiry (same items, same count) never repeats a stamp.
+        const q = freshScope();
+        const again = (items: string[]) => one(q, { kind: 'append', key: 'l', items, max: 3, ttlMs: 300 });
+        const q1 = stampOf(await again(['x']));
+        await sleep(700);
+        const q2 = stampOf(await again(['x']));
+        assert.notEqual(q2?.after, q1?.after, 'a list created again has a new stamp');
+        assert.deepEqual(before(await again([])), ['x']);
       },
     },
     {

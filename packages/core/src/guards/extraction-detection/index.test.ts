@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBulwark } from '../../bulwark.js';
 import { shapiroWilkW, shapiroWilkWSorted } from '../../detection/shapiro-wilk.js';
+import type { DetectorStore } from '../../stores/detector.js';
 import { MemoryStore } from '../../stores/memory.js';
 import type { Prediction } from '../../types.js';
 import { extractionDetection } from './index.js';
@@ -109,6 +110,59 @@ describe('extraction-detection: state kept between calls', () => {
     expect(await wOf(2)).toEqual(one);
   });
 
+  it('keeps nothing a concurrent call made stale: a call whose lists another wrote between its read and its write computes its next query from the store', async () => {
+    // Two stores fed the same updates in the same order (so they hold the same lists with the
+    // same stamps): the instances use s1 (mirrored to s2), a fresh instance the copy s2.
+    const s1 = new MemoryStore();
+    const s2 = new MemoryStore();
+    let mirroring = true;
+    let caller = '';
+    /** Runs once, just before the next update that writes (a call's write, after its read). */
+    let beforeNextWrite: (() => Promise<unknown>) | undefined;
+    const mirror: DetectorStore = {
+      name: 'memory',
+      localKeys: true,
+      update: async (scope, ops) => {
+        const hook = beforeNextWrite;
+        if (hook && ops.some((op) => op.kind === 'append' && op.items.length > 0)) {
+          beforeNextWrite = undefined;
+          await hook();
+        }
+        caller = scope;
+        const r = s1.updateSync(scope, ops);
+        if (mirroring) s2.updateSync(scope, ops);
+        return r;
+      },
+    };
+    const instance = (store: DetectorStore) =>
+      createBulwark({
+        principalSecret: 'replicas-share-this-principal-secret',
+        guards: [extractionDetection({ threshold: 1, minSamples: 20 }, { stores: { memory: store } })],
+      }).wrap(model);
+    const a = instance(mirror);
+    const b = instance(mirror);
+    const g = gauss(5);
+    // One class (the model's label is the sign of the first feature): every call appends to the same lists.
+    const row = () => Array.from({ length: 8 }, (_, j) => (j === 0 ? 0.1 + Math.abs(g()) : g()));
+    for (let i = 0; i < 40; i++) await (i % 2 ? a : b)([row()], { principal: 'caller' });
+    // a's call lands between b's read and b's write; a's row is far from all others, so it joins
+    // the growing set.
+    const far = [40, 0, 0, 0, 0, 0, 0, 0];
+    beforeNextWrite = () => a([far], { principal: 'caller' });
+    await b([row()], { principal: 'caller' });
+    expect(beforeNextWrite).toBeUndefined();
+    // Next, a query right next to a's row: its distance is tiny if b knows a's row, large if b kept
+    // its own stale growing set.
+    const x = [[40.001, 0, 0, 0, 0, 0, 0, 0]];
+    await instance({ name: 'memory', localKeys: true, update: async (scope, ops) => s2.updateSync(scope, ops) })(x, { principal: 'caller' });
+    mirroring = false;
+    await b(x, { principal: 'caller' });
+    const pooled = (st: MemoryStore) =>
+      (st.updateSync(caller, [{ kind: 'append', key: 'pr:d', items: [], max: 1000, ttlMs: 60_000 }])[0] as { before: readonly string[] }).before;
+    expect(pooled(s1).length).toBeGreaterThan(30);
+    expect(pooled(s1)).toEqual(pooled(s2));
+  });
+
   it('keeps the pooled window sorted through appends and evictions (W as from a fresh sort)', () => {
     const g = gauss(3);
     const window = new SortedWindow([]);
@@ -124,6 +178,6 @@ describe('extraction-detection: state kept between calls', () => {
         expect(shapiroWilkWSorted(window.sortedWithin(0))).toBeCloseTo(shapiroWilkW(last), 12);
       }
     }
-    expect(window.texts).toEqual(texts.slice(-250));
+    expect(window.arrival).toEqual(texts.slice(-250).map(Number));
   });
 });

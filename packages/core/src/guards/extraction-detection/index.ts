@@ -33,7 +33,7 @@ import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, profileOption } from '../../profile/for-guard.js';
 import { riskKey } from '../../signals.js';
-import type { DetectorOp } from '../../stores/detector.js';
+import type { DetectorOp, DetectorResult } from '../../stores/detector.js';
 import type { Guard, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 import { DecodedLists, Distances, SortedWindow } from './local-state.js';
@@ -77,18 +77,15 @@ const decode = (s: string): Float32Array => {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 };
 
+const stampOf = (r: DetectorResult | undefined): string | undefined => (r?.kind === 'append' ? r.stamp?.after : undefined);
+const textsOf = (r: DetectorResult | undefined): readonly string[] => (r?.kind === 'append' ? r.before : []);
+const isQuiet = (op: DetectorOp): boolean => op.kind === 'append' && op.answer === false;
+
 /** `xs` with at most its last `max` items, in place. */
 function trimFront<T>(xs: T[], max: number): T[] {
   // shift, not splice: V8 moves the array's start instead of copying the rest.
   while (xs.length > max) xs.shift();
   return xs;
-}
-
-/** A new list: `xs` with `more` appended, at most its last `max` items (the store's answer is not changed). */
-function appendTrimmed(xs: readonly string[], more: readonly string[], max: number): string[] {
-  const out = xs.slice(Math.max(0, xs.length + more.length - max));
-  for (const x of more) out.push(x);
-  return trimFront(out, max);
 }
 
 /**
@@ -110,7 +107,8 @@ export const extractionDetection = defineGuard({
     // Callers' lists as this process last wrote them, decoded (local-state.ts): bounded.
     const kept = new DecodedLists(LOCAL_STATE_BYTES);
     const log = o.distances === 'log';
-    const list = (key: string, items: string[], max: number): DetectorOp => ({ kind: 'append', key, items, max, ttlMs: o.historyMs });
+    /** An append to one of the caller's lists; `answer: false` when the list is not needed back (only its stamp). */
+    const list = (key: string, items: string[], max: number, answer = true): DetectorOp => ({ kind: 'append', key, items, max, ttlMs: o.historyMs, answer });
 
     /** A row as distances see it: each feature divided by its sd (once per row, not per distance). */
     const scaled = (row: Float32Array): ArrayLike<number> => (invScale ? Float64Array.from(row, (v, j) => v * (invScale[j] ?? 1)) : row);
@@ -152,29 +150,61 @@ export const extractionDetection = defineGuard({
         try {
           for (let k = 0; k < classes.length; k += CLASSES_PER_UPDATE) {
             const part = classes.slice(k, k + CLASSES_PER_UPDATE);
-            // Read this part's growing sets and distances (an append of nothing answers the list),
-            // and with the first part the caller's latest rows.
-            const reads = part.flatMap((c) => [list(`pr:g:${c}`, [], o.maxPerClass), list(`pr:d:${c}`, [], o.window)]);
+            // Read this part's growing sets and distances (an append of nothing answers the list;
+            // a list this process keeps decoded is asked for its stamp only), and with the first
+            // part the caller's latest rows.
+            const keysOf = (c: number) => [`${scope}\u0000g${c}`, `${scope}\u0000d${c}`] as const;
+            const reads = part.flatMap((c) => {
+              const [gKey, dKey] = keysOf(c);
+              return [list(`pr:g:${c}`, [], o.maxPerClass, !kept.has(gKey)), list(`pr:d:${c}`, [], o.window, !kept.has(dKey))];
+            });
             if (k === 0) reads.push(list('pr:r', [], RECENT_ROWS));
             const before = await updateStore(store, scope, reads, o.storeTimeoutMs);
             const writes: DetectorOp[] = [];
             if (k === 0) {
               const r = before[reads.length - 1];
               recent = new Set(r?.kind === 'append' ? r.before : []);
-              writes.push(list('pr:r', encoded.slice(-RECENT_ROWS), RECENT_ROWS));
+              writes.push(list('pr:r', encoded.slice(-RECENT_ROWS), RECENT_ROWS, false));
+            }
+            // Each list of the part: its decoded values, if kept and still the store's, else its
+            // texts (read again when only its stamp was asked), and the stamp they match.
+            const found = part.map((c, n) => {
+              const [gKey, dKey] = keysOf(c);
+              const g = before[2 * n];
+              const d = before[2 * n + 1];
+              return {
+                g: {
+                  key: gKey,
+                  stamp: stampOf(g),
+                  values: kept.take<ArrayLike<number>[]>(gKey, stampOf(g)),
+                  texts: textsOf(g),
+                  asked: reads[2 * n] as DetectorOp,
+                },
+                d: { key: dKey, stamp: stampOf(d), values: kept.take<Distances>(dKey, stampOf(d)), texts: textsOf(d), asked: reads[2 * n + 1] as DetectorOp },
+              };
+            });
+            const missing = found.flatMap((f) => [f.g, f.d]).filter((l) => l.values === undefined && isQuiet(l.asked));
+            if (missing.length > 0) {
+              // Kept lists that another replica (or an expiry) changed: read them whole.
+              const again = await updateStore(
+                store,
+                scope,
+                missing.map((l) => ({ ...(l.asked as Extract<DetectorOp, { kind: 'append' }>), answer: true })),
+                o.storeTimeoutMs,
+              );
+              missing.forEach((l, n) => {
+                l.stamp = stampOf(again[n]);
+                l.texts = textsOf(again[n]);
+              });
             }
             const fresh: string[] = [];
-            // What to keep locally once the write has succeeded.
-            const keep: [key: string, texts: string[], values: unknown, bytes: number][] = [];
+            // What to keep locally once the write has succeeded: key, the stamp the store's list
+            // must have before the write (or after, when nothing is written), the values, bytes.
+            const keep: { key: string; expected: string | undefined; values: unknown; bytes: number; op?: number }[] = [];
             part.forEach(function judgeClass(c, n) {
-              const g = before[2 * n];
-              const dl = before[2 * n + 1];
-              const gTexts = g?.kind === 'append' ? g.before : [];
-              const dTexts = dl?.kind === 'append' ? dl.before : [];
-              const gKey = `${scope}\u0000g${c}`;
-              const dKey = `${scope}\u0000d${c}`;
-              const grown: ArrayLike<number>[] = kept.take<ArrayLike<number>[]>(gKey, gTexts) ?? gTexts.map((t) => scaled(decode(t)));
-              const dists = kept.take<Distances>(dKey, dTexts) ?? new Distances(dTexts);
+              const f = found[n] as (typeof found)[number];
+              const grown: ArrayLike<number>[] = f.g.values ?? f.g.texts.map((t) => scaled(decode(t)));
+              const dists = f.d.values ?? new Distances(f.d.texts);
               const addG: string[] = [];
               const addD: string[] = [];
               for (const i of byClass.get(c) ?? []) {
@@ -206,28 +236,48 @@ export const extractionDetection = defineGuard({
                 // The pooled list holds what is tested: the log is taken once, when a distance is written.
                 fresh.push((log ? Math.log(dmin) : dmin).toPrecision(6));
               }
-              if (addG.length > 0) writes.push(list(`pr:g:${c}`, addG.slice(-APPEND_MAX), o.maxPerClass));
-              if (addD.length > 0) writes.push(list(`pr:d:${c}`, addD.slice(-APPEND_MAX), o.window));
               // Kept only when the store's list will be exactly this one (nothing cut from the append).
               if (addG.length <= APPEND_MAX) {
-                const texts = appendTrimmed(gTexts, addG, o.maxPerClass);
-                keep.push([gKey, texts, trimFront(grown, o.maxPerClass), texts.length * ((grown[0]?.length ?? 0) * 6 + 64)]);
-              }
+                const op = addG.length > 0 ? writes.push(list(`pr:g:${c}`, addG, o.maxPerClass, false)) - 1 : undefined;
+                const values = trimFront(grown, o.maxPerClass);
+                keep.push({ key: f.g.key, expected: f.g.stamp, values, bytes: values.length * ((values[0]?.length ?? 0) * 8 + 64), op });
+              } else writes.push(list(`pr:g:${c}`, addG.slice(-APPEND_MAX), o.maxPerClass, false));
               if (addD.length <= APPEND_MAX) {
-                const texts = appendTrimmed(dTexts, addD, o.window);
+                const op = addD.length > 0 ? writes.push(list(`pr:d:${c}`, addD, o.window, false)) - 1 : undefined;
                 dists.keepLast(o.window);
-                keep.push([dKey, texts, dists, texts.length * 40]);
-              }
+                keep.push({ key: f.d.key, expected: f.d.stamp, values: dists, bytes: dists.values.length * 16, op });
+              } else writes.push(list(`pr:d:${c}`, addD.slice(-APPEND_MAX), o.window, false));
             });
-            writes.push(list('pr:d', fresh.slice(-APPEND_MAX), o.window));
+            const pKey = `${scope}\u0000p`;
+            const pushed = fresh.slice(-APPEND_MAX);
+            writes.push(list('pr:d', pushed, o.window, !kept.has(pKey)));
             const after = await updateStore(store, scope, writes, o.storeTimeoutMs);
             const p = after[after.length - 1];
-            const pTexts = p?.kind === 'append' ? p.before : [];
-            const pKey = `${scope}\u0000p`;
-            pooled = kept.take<SortedWindow>(pKey, pTexts) ?? new SortedWindow(pTexts);
-            for (const t of fresh.slice(-APPEND_MAX)) pooled.push(t, o.window);
-            for (const [key, texts, values, bytes] of keep) kept.put(key, texts, values, bytes);
-            kept.put(pKey, pooled.texts, pooled, pooled.bytes);
+            const pStamp = p?.kind === 'append' ? p.stamp : undefined;
+            pooled = kept.take<SortedWindow>(pKey, pStamp?.before);
+            if (pooled === undefined && isQuiet(writes[writes.length - 1] as DetectorOp)) {
+              // The kept window is not the store's (another replica wrote): read it whole, with
+              // this call's distances already in it.
+              const [again] = await updateStore(store, scope, [list('pr:d', [], o.window)], o.storeTimeoutMs);
+              pooled = new SortedWindow(textsOf(again));
+              const stamp = stampOf(again);
+              if (stamp !== undefined) kept.put(pKey, stamp, pooled, pooled.bytes);
+            } else {
+              pooled ??= new SortedWindow(textsOf(p));
+              for (const t of pushed) pooled.push(t, o.window);
+              if (pStamp !== undefined) kept.put(pKey, pStamp.after, pooled, pooled.bytes);
+            }
+            // A list is kept with its new stamp only if nobody wrote between this call's read and
+            // its write (the stamp before the write is the one read).
+            for (const e of keep) {
+              if (e.expected === undefined) continue;
+              if (e.op === undefined) kept.put(e.key, e.expected, e.values, e.bytes);
+              else {
+                const r = after[e.op];
+                const st = r?.kind === 'append' ? r.stamp : undefined;
+                if (st !== undefined && st.before === e.expected) kept.put(e.key, st.after, e.values, e.bytes);
+              }
+            }
           }
           if (pooled === undefined || pooled.length < o.minSamples) return undefined;
           const w = shapiroWilkWSorted(pooled.sortedWithin(o.trim));

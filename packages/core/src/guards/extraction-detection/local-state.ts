@@ -1,19 +1,20 @@
 /**
- * What one process keeps of its callers' PRADA state between calls, so that a call does not decode
- * the caller's growing sets and distance windows from the store again (parsing a window of 1,000
- * and sorting it for W cost more than everything else in a call).
+ * What one process keeps of its callers' PRADA state between calls, so that a call neither
+ * fetches nor decodes the caller's growing sets and distance windows again (parsing a window of
+ * 1,000 and sorting it for W cost more than everything else in a call; on Redis, sending the lists
+ * cost milliseconds).
  *
- * The store stays the truth: a kept list is used only while the store's list is exactly the one
- * this process last wrote (compared item by item, newest first: the very strings in the memory
- * store, equal ones from Redis). Another replica's write, an expiry or an eviction makes the next
- * call rebuild from the store's list. An entry is taken out while a call works on it and put back
- * only after the call's write succeeded, so a failed write never leaves a list that is not the
- * store's.
+ * The store stays the truth: a kept list is used only while the store's stamp for it is the one
+ * this process saw when it last wrote it (detector contract: equal stamps, same list). Another
+ * replica's write or an expiry changes the stamp, and the call reads the list again. An entry is
+ * taken out while a call works on it and put back only after the call's write succeeded with the
+ * expected stamp before it, so a failed or raced write never leaves a list that is not the store's.
+ * A store without stamps keeps nothing here: every call reads the lists.
  */
 
-/** Decoded lists by key, bounded by an estimate of their bytes; the least recently used go first. */
+/** Decoded lists by key with the stamp they match, bounded by an estimate of their bytes; the least recently used go first. */
 export class DecodedLists {
-  readonly #entries = new Map<string, { texts: readonly string[]; values: unknown; bytes: number }>();
+  readonly #entries = new Map<string, { stamp: string; values: unknown; bytes: number }>();
   readonly #maxBytes: number;
   #bytes = 0;
 
@@ -21,23 +22,28 @@ export class DecodedLists {
     this.#maxBytes = maxBytes;
   }
 
-  /** The decoded values kept for `key` if `texts` is the list they were decoded from; the entry leaves the cache. */
-  take<T>(key: string, texts: readonly string[]): T | undefined {
+  /** Whether something is kept for `key` (then the call may ask the store for the stamp only). */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
+  /** The values kept for `key` if they match the store's `stamp`; the entry leaves the cache either way. */
+  take<T>(key: string, stamp: string | undefined): T | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
     this.#entries.delete(key);
     this.#bytes -= e.bytes;
-    return sameTexts(e.texts, texts) ? (e.values as T) : undefined;
+    return stamp !== undefined && e.stamp === stamp ? (e.values as T) : undefined;
   }
 
-  put(key: string, texts: readonly string[], values: unknown, bytes: number): void {
+  put(key: string, stamp: string, values: unknown, bytes: number): void {
     const old = this.#entries.get(key);
     if (old !== undefined) {
       this.#entries.delete(key);
       this.#bytes -= old.bytes;
     }
     if (bytes > this.#maxBytes) return;
-    this.#entries.set(key, { texts, values, bytes });
+    this.#entries.set(key, { stamp, values, bytes });
     this.#bytes += bytes;
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.#maxBytes) break;
@@ -47,26 +53,17 @@ export class DecodedLists {
   }
 }
 
-function sameTexts(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  // Newest first: a list another replica appended to differs at its end.
-  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * A caller's pooled distances: in arrival order (the store's list, oldest first, with their
  * running moments) and the same values kept sorted, which Shapiro-Wilk needs; a new distance is
  * one binary search and one move.
  */
 export class SortedWindow {
-  readonly texts: string[];
   readonly #arrival: Distances;
   #sorted: Float64Array;
   #n = 0;
 
   constructor(texts: readonly string[]) {
-    this.texts = [...texts];
     this.#arrival = new Distances(texts);
     this.#sorted = new Float64Array(Math.max(16, texts.length * 2));
     this.#sorted.set(this.#arrival.values);
@@ -78,14 +75,15 @@ export class SortedWindow {
     return this.#n;
   }
 
+  /** The values in arrival order, oldest first (the store's list). */
+  get arrival(): readonly number[] {
+    return this.#arrival.values;
+  }
+
   /** Appends a distance (its stored text), dropping the oldest beyond `max`. */
   push(text: string, max: number): void {
-    while (this.#n >= max) {
-      this.texts.shift();
-      this.#remove(this.#arrival.shift());
-    }
+    while (this.#n >= max) this.#remove(this.#arrival.shift());
     const value = Number(text);
-    this.texts.push(text);
     this.#arrival.push(value);
     if (this.#n === this.#sorted.length) {
       const grown = new Float64Array(this.#sorted.length * 2);
@@ -111,9 +109,9 @@ export class SortedWindow {
     return x.subarray(from, to);
   }
 
-  /** Bytes this window holds, roughly (texts, values, the sorted copy). */
+  /** Bytes this window holds, roughly (values in arrival order, the sorted copy). */
   get bytes(): number {
-    return this.#n * 48 + this.#sorted.length * 8;
+    return this.#n * 16 + this.#sorted.length * 8;
   }
 
   #remove(value: number): void {
