@@ -156,7 +156,7 @@ if (!only || only === 'detection') {
     '|---|---:|---:|',
     ...Object.entries(dt.guardNs).map(([k, v]) => `| ${k} | ${v.toFixed(0)} | ${(dt.guardRatio[k] as number).toFixed(3)} |`),
     '',
-    '| stateful detector (memory store, no-op model) | µs per query |',
+    '| stateful detector (memory store unless named, no-op model) | µs per query |',
     '|---|---:|',
     ...Object.entries(dt.statefulUs).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`),
   ].join('\n');

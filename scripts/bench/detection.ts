@@ -3,7 +3,7 @@
  * digits (d = 64) profiles, the scorer alone and as a guard around the real model, against the
  * bare model call in the same run. Per query: near-duplicates and extraction-detection (PRADA) on
  * the memory store, with 100 / 1,000 / 5,000 / 10,000 earlier queries in their state (PRADA: its window of
- * distances), and the recommended policy as a whole. Interleaved rounds, medians over rounds.
+ * distances), and both at 1,000 on a real Redis (REDIS_URL, default 127.0.0.1:6379). Interleaved rounds, medians over rounds.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,6 +20,8 @@ import {
 } from '@bulwark/core';
 import { digitsData, fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier } from '@bulwark/onnx';
+import { RedisStore } from '@bulwark/redis-store';
+import { Redis } from 'ioredis';
 import { measureInterleaved } from './stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,7 +40,7 @@ export interface DetectionBench {
   statefulUs: Record<string, number>;
 }
 
-export async function benchDetection(quick = false): Promise<DetectionBench> {
+export async function benchDetection(quick = false, redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'): Promise<DetectionBench> {
   const rounds = quick ? 3 : 15;
   const calls = quick ? 200 : 2000;
   const scoringNs: Record<string, number> = {};
@@ -125,6 +127,42 @@ export async function benchDetection(quick = false): Promise<DetectionBench> {
       quick ? 50 : 300,
     );
     for (const [k, ns] of Object.entries(m)) statefulUs[k] = ns / 1000;
+  }
+
+  // The same at 1,000 on a real Redis (what replicas share): a round trip per update, and for
+  // PRADA the lists' stamps instead of the lists (detector contract).
+  const client = new Redis(redisUrl, { enableOfflineQueue: false });
+  try {
+    await new Promise((resolve, reject) => {
+      client.once('ready', resolve);
+      client.once('error', reject);
+    });
+    const redis = new RedisStore({ client, prefix: `bench:detect:${Date.now()}:` });
+    const stores = { redis };
+    const nd = createBulwark({
+      guards: [nearDuplicates({ range: [0, 16], levels: 8, window: 16, action: 'flag', store: 'redis' }, { model: { name: 'digits', features: 64 }, stores })],
+    }).wrap(noop);
+    const pr = createBulwark({
+      guards: [extractionDetection({ profile: profiles.fraud, window: 1000, minSamples: 20, store: 'redis' }, { stores })],
+    }).wrap(noop);
+    let j = 0;
+    const nextDigit = () => (digits[j % digits.length] as number[]).map((v, k) => (k === (j >> 8) % 64 ? (v + 1 + (j++ % 7)) % 17 : v));
+    const nextFraud = () => (fraud[j % fraud.length] as number[]).map((v, k) => (k === 0 ? v * (1 + (j++ % 97) / 1000) : v));
+    for (let k = 0; k < 1000; k++) {
+      await nd([nextDigit()], P);
+      await pr([nextFraud()], P);
+    }
+    const m = await measure(
+      {
+        'near-duplicates, 1000 earlier queries, Redis': () => nd([nextDigit()], P),
+        'extraction-detection, window 1000, 1000 earlier queries, Redis': () => pr([nextFraud()], P),
+      },
+      quick ? 3 : 7,
+      quick ? 50 : 200,
+    );
+    for (const [k, ns] of Object.entries(m)) statefulUs[k] = ns / 1000;
+  } finally {
+    client.disconnect();
   }
   return { scoringNs, guardNs, guardRatio, statefulUs };
 }
