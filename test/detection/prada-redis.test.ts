@@ -5,20 +5,12 @@
  * replica wrote: the lists are read again).
  */
 import { createBulwark, extractionDetection, MemoryStore, type Prediction } from '@bulwark/core';
+import { fraudData } from '@bulwark/models';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isolatedStore, ready } from '../helpers/redis.js';
 
-/** A seeded normal generator (test data, not security). */
-function gauss(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
-
-const model = (rows: number[][]): Prediction[] => rows.map((r) => ({ label: (r[0] as number) > 0 ? 1 : 0, scores: [0.5, 0.5] }));
+/** Two classes by amount, so a call's rows go to one or both classes' lists. */
+const model = (rows: number[][]): Prediction[] => rows.map((r) => ({ label: (r[0] as number) > 40 ? 1 : 0, scores: [0.5, 0.5] }));
 
 let made: ReturnType<typeof isolatedStore>;
 beforeAll(async () => {
@@ -28,8 +20,7 @@ beforeAll(async () => {
 afterAll(() => made?.client.disconnect());
 
 it('two replicas on one Redis compute the W sequence of one process on the memory store (kept lists checked by stamp)', async () => {
-  const g = gauss(9);
-  const rows = Array.from({ length: 300 }, (_, i) => Array.from({ length: 8 }, () => g() * (1 + (i % 3))));
+  const rows = fraudData().test.x.slice(0, 300) as number[][];
   const run = async (instances: { store: 'memory' | 'redis'; n: number; turn: (i: number) => number }): Promise<number[]> => {
     const ws: number[] = [];
     const stores = { memory: new MemoryStore(), redis: made.store };
