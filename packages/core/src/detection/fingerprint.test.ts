@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deriveKey } from '../runtime/derive-key.js';
 import { Fingerprinter } from './fingerprint.js';
+import { SipHash24 } from './siphash.js';
 
 const options = (secret: string) => ({
   lo: new Float64Array(16).fill(0),
@@ -46,5 +47,46 @@ describe('Fingerprinter window tokens', () => {
     const other = rows.map((r) => c.tokens(r));
     expect(other.flat().some((t) => first.flat().includes(t))).toBe(false);
     for (const t of first.flat()) expect(t).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+});
+
+describe('Fingerprinter exact-repeat tokens', () => {
+  it('are SipHash-2-4 of (caller hash, row as float64s) under a key derived for this use, 11 base64url characters', () => {
+    const row = image(2).map((v, i) => v + i / 3);
+    const caller = 'Zm9vYmFyYmF6cXV4LWNhbGxlci1oYXNo';
+    // The message as documented: the hash's length, its characters, two bytes each; the row's float64s; all little-endian.
+    const m = Buffer.alloc(2 + 2 * caller.length + 8 * row.length);
+    m.writeUInt16LE(caller.length, 0);
+    for (let i = 0; i < caller.length; i++) m.writeUInt16LE(caller.charCodeAt(i), 2 + 2 * i);
+    row.forEach((v, j) => {
+      m.writeDoubleLE(v, 2 + 2 * caller.length + 8 * j);
+    });
+    const tag = new Uint8Array(8);
+    new SipHash24(deriveKey(Buffer.from('fingerprint-test-secret'), 'bulwark near-duplicate exact repeats v1').subarray(0, 16)).hash(m, m.length, tag);
+    const f = new Fingerprinter(options('fingerprint-test-secret'));
+    expect(f.exact(row, caller)).toBe(Buffer.from(tag).toString('base64url'));
+    expect(f.exact(row, caller)).toMatch(/^[A-Za-z0-9_-]{11}$/);
+  });
+
+  it('match only a byte-identical row from the same caller, with the same secret', () => {
+    const f = new Fingerprinter(options('fingerprint-test-secret'));
+    const row = image(3);
+    const t = f.exact(row, 'caller-a');
+    expect(f.exact([...row], 'caller-a')).toBe(t);
+    expect(new Fingerprinter(options('fingerprint-test-secret')).exact(row, 'caller-a')).toBe(t);
+    const others = [
+      f.exact(row, 'caller-b'),
+      f.exact(row, 'caller-'),
+      f.exact(
+        row.map((v, i) => (i === 5 ? v + 1e-9 : v)),
+        'caller-a',
+      ),
+      f.exact(
+        row.map((v, i) => (i === 9 ? -0 : v)),
+        'caller-a',
+      ), // row[9] is 0: -0 differs in its bits
+      new Fingerprinter(options('another-secret-of-16+')).exact(row, 'caller-a'),
+    ];
+    expect(new Set([t, ...others]).size).toBe(others.length + 1);
   });
 });

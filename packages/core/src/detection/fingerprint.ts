@@ -11,10 +11,12 @@
  * is AES-256 on one block holding the window's 32-bit hash (a pseudorandom permutation of distinct
  * inputs, so a PRF; the key derived from the secret for this use alone), all of a row's new windows
  * in one cipher call: an HMAC-SHA256 per window cost ~2 µs each on Node 20, most of a 64-pixel
- * row's cost. The exact-repeat token takes a whole row, so it stays an HMAC.
+ * row's cost. The exact-repeat token takes a whole row and the caller's hash: SipHash-2-4, a
+ * keyed PRF for short inputs (siphash.ts), under a key derived for that use alone.
  */
-import { createCipheriv, createHmac } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { deriveKey } from '../runtime/derive-key.js';
+import { SipHash24 } from './siphash.js';
 
 /** Most window tokens cached (about 6 MB). */
 const TOKEN_CACHE = 100_000;
@@ -43,7 +45,14 @@ export class Fingerprinter {
   private readonly windows: number;
   private readonly hashes: Uint32Array;
   private readonly scale: Float64Array;
-  private readonly exactValues: Float64Array;
+  /**
+   * The exact-repeat message, reused: the caller hash's length (2 bytes), its characters (2 bytes
+   * each), the row's float64s, all little-endian.
+   */
+  private exactMessage: DataView;
+  private exactBytes: Uint8Array;
+  private readonly exactTag = new Uint8Array(8);
+  private readonly sip: SipHash24;
   /** Tokens by window hash, so a recurring window is keyed once (bounded; cleared when full). */
   private readonly tokenCache = new Map<number, string>();
   private readonly cipher: ReturnType<typeof createCipheriv>;
@@ -57,7 +66,11 @@ export class Fingerprinter {
     this.q = new Uint8Array(this.d);
     this.windows = Math.max(1, this.d - o.window + 1);
     this.hashes = new Uint32Array(this.windows);
-    this.exactValues = new Float64Array(this.d);
+    this.exactBytes = new Uint8Array(2 + 2 * 64 + 8 * this.d);
+    this.exactMessage = new DataView(this.exactBytes.buffer);
+    const exactKey = deriveKey(o.secret, 'bulwark near-duplicate exact repeats v1');
+    this.sip = new SipHash24(exactKey.subarray(0, 16));
+    exactKey.fill(0);
     this.scale = Float64Array.from(o.lo, (l, j) => {
       const range = (o.hi[j] as number) - l;
       return range > 0 ? o.levels / range : 0;
@@ -71,16 +84,23 @@ export class Fingerprinter {
 
   /**
    * A token for the exact row as sent by one caller (every value's float64 bits, and the caller's
-   * hash): equal only for a byte-identical repeat by the same caller, such as a retry.
+   * hash): equal only for a byte-identical repeat by the same caller, such as a retry. 64 bits,
+   * 11 base64url characters. The message is fixed-layout (the hash's length first), so no two
+   * (caller, row) pairs give the same message.
    */
   exact(row: ArrayLike<number>, callerHash: string): string {
-    const values = this.exactValues;
-    for (let j = 0; j < this.d; j++) values[j] = row[j] as number;
-    return createHmac('sha256', this.o.secret)
-      .update(`exact:${callerHash}:`, 'utf8')
-      .update(new Uint8Array(values.buffer, 0, this.d * 8))
-      .digest('base64url')
-      .slice(0, 16);
+    const n = callerHash.length;
+    const length = 2 + 2 * n + 8 * this.d;
+    if (this.exactBytes.length < length) {
+      this.exactBytes = new Uint8Array(length);
+      this.exactMessage = new DataView(this.exactBytes.buffer);
+    }
+    const m = this.exactMessage;
+    m.setUint16(0, n, true);
+    for (let i = 0; i < n; i++) m.setUint16(2 + 2 * i, callerHash.charCodeAt(i), true);
+    for (let j = 0; j < this.d; j++) m.setFloat64(2 + 2 * n + 8 * j, row[j] as number, true);
+    this.sip.hash(this.exactBytes, length, this.exactTag);
+    return Buffer.from(this.exactTag.buffer, this.exactTag.byteOffset, 8).toString('base64url');
   }
 
   /** The row's fingerprint tokens (distinct, printable). */

@@ -174,9 +174,9 @@ export const nearDuplicates = defineGuard({
         const shape = rowsProblem(ctx.input, width);
         if (shape) return { action: 'deny', code: 'invalid_input', ...shape };
         const tokens = ctx.input.map((row) => fp.tokens(row));
-        // Exact-repeat tokens ("r" and 16 characters) share the fingerprints' sets (no extra store
+        // Exact-repeat tokens ("r:" and 11 characters) share the fingerprints' sets (no extra store
         // operation) but never equal a fingerprint token (12 characters), so they never match content.
-        const repeats = o.repeats === 'answer' ? ctx.input.map((row) => `r${fp.exact(row, ctx.principal.hash)}`) : undefined;
+        const repeats = o.repeats === 'answer' ? ctx.input.map((row) => `r:${fp.exact(row, ctx.principal.hash)}`) : undefined;
         // Members by store key (≤ 16 keys, DETECTOR_LIMITS.maxOps); one update per ≤ 256 members in a key: a call of a few rows is one update.
         const byKey = new Map<string, string[]>();
         const add = (key: string, t: string) => {
@@ -185,7 +185,7 @@ export const nearDuplicates = defineGuard({
           else members.push(t);
         };
         for (const ts of tokens) for (const t of ts) add(`nd:${shardOf(t)}`, t);
-        if (repeats !== undefined) for (const t of new Set(repeats)) add(`nd:${t.charCodeAt(1) % SHARDS}`, t);
+        if (repeats !== undefined) for (const t of new Set(repeats)) add(`nd:${t.charCodeAt(2) % SHARDS}`, t);
         const seen = new Map<string, boolean>();
         try {
           for (let start = 0; ; start += 256) {
