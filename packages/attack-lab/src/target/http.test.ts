@@ -3,7 +3,7 @@
  * small real server on loopback answering `{"fraud": bool, "risk": number}` for one transaction.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fraudData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -64,4 +64,36 @@ it('attacks a custom JSON API through a request/response mapping', async () => {
   expect(r.fidelity?.value).toBeGreaterThan(0.9);
   expect(r.fidelity?.n).toBe(300);
   expect([...seenKeys]).toEqual(['Bearer one']);
+});
+
+it('sends a request again once when the server closed its kept-alive socket as the request went out (the keep-alive race), and reports a real failure', async () => {
+  // A raw server: the first request on a connection is answered with keep-alive; a second request
+  // on the same connection is met by closing it unread, as a server whose idle timeout fired.
+  const connections: number[] = [];
+  const raw = createNetServer((socket) => {
+    const id = connections.length;
+    connections.push(0);
+    socket.on('data', () => {
+      connections[id] = (connections[id] as number) + 1;
+      if ((connections[id] as number) > 1) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ predictions: [{ label: 1 }] });
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`);
+    });
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+  try {
+    const transport = httpTransport(base);
+    expect(await transport([[1, 2]], 'k', undefined)).toEqual({ ok: true, answers: [{ label: 1 }] });
+    // Goes out on the kept-alive socket, which the server closes: sent again on a fresh one.
+    expect(await transport([[1, 2]], 'k', undefined)).toEqual({ ok: true, answers: [{ label: 1 }] });
+    expect(connections.length).toBe(2);
+  } finally {
+    raw.close();
+  }
+  // Nothing listening: a transport error, not a retry loop.
+  await expect(httpTransport(base)([[1, 2]], 'k', undefined)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });

@@ -18,7 +18,9 @@ export interface HttpMapping {
   readonly keyHeader?: string;
 }
 
-function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+type Response = { status: number; headers: Record<string, unknown>; text: string };
+
+function post(url: URL, headers: Record<string, string>, body: string, resent = false): Promise<Response> {
   const fn = url.protocol === 'https:' ? requestTls : request;
   return new Promise((resolve, reject) => {
     const req = fn(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -27,7 +29,14 @@ function post(url: URL, headers: Record<string, string>, body: string): Promise<
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed as idle just as this request went out on it (Node's
+      // documented keep-alive race): the server never read the request, so it is sent again once,
+      // on a fresh socket, rather than counted as a transport error. Long pauses between queries
+      // (surrogate training on a slow machine) made this change a run's report at random.
+      if (!resent && req.reusedSocket && err.code === 'ECONNRESET') post(url, headers, body, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
