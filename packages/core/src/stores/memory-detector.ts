@@ -2,12 +2,13 @@
  * Detector state in process: the `DetectorStore` half of MemoryStore. Every update is one
  * synchronous critical section. Memory is bounded by key count and by an estimate of bytes held;
  * the cost of one update is bounded too: each update sweeps at most `SWEEP` of the oldest keys for
- * expiry (keys are kept in order of last update), never the whole map. Live state is never
+ * expiry (keys are kept in order of last update, to within a second), never the whole map. Live state is never
  * evicted to make room (that would let a flood of new callers wipe an attacker's history): when
  * full, an update that needs new keys is refused with a StoreError and the detector's failure
  * policy applies.
  */
 import { DECAY_HALF_LIVES_KEPT, type DetectorOp, type DetectorResult, decayed, detectorOpProblem } from './detector.js';
+import { RememberSet } from './remember-set.js';
 import { StoreError } from './types.js';
 
 interface Slot {
@@ -15,19 +16,27 @@ interface Slot {
   expiresAt: number;
   bytes: number;
   value: number;
-  /** decay: when `value` was last updated; remember: when the set last dropped expired members. */
+  /** decay: when `value` was last updated. */
   at: number;
   list: string[] | undefined;
-  /** remember: member → time added, in order of addition. */
-  set: Map<string, number> | undefined;
+  /** remember: the members and when each was last added. */
+  set: RememberSet | undefined;
   /** append: which creation of the key this is (unique in the store), for stamps; with `value`, items ever appended. */
   incarnation: number;
+  /** When the slot last moved to the end of the map. */
+  movedAt: number;
 }
 
 /** Keys examined for expiry per update. */
 const SWEEP = 8;
-/** How often a remembered set drops its expired members. */
-const SWEEP_EVERY_MS = 1000;
+/**
+ * A key updated again within this time keeps its place in the map (order of last update, give or
+ * take this much). Moving a key is a delete and a set, and every delete leaves a hole that V8's
+ * Map keeps until it rehashes and that iteration (the sweep) walks over: global keys updated on
+ * every call (near-duplicates' shards) made most of the holes. The sweep checks each key's
+ * expiry itself; the order only decides which keys it looks at first.
+ */
+const REORDER_MS = 1000;
 const SLOT_BYTES = 96;
 const ITEM_BYTES = 40;
 const itemBytes = (x: string) => ITEM_BYTES + 2 * x.length;
@@ -96,10 +105,15 @@ export class DetectorMemory {
       s = undefined;
     }
     if (s === undefined) {
-      s = { kind, expiresAt: nowMs, bytes: SLOT_BYTES, value: 0, at: nowMs, list: undefined, set: undefined, incarnation: this.#created++ };
+      s = { kind, expiresAt: nowMs, bytes: SLOT_BYTES, value: 0, at: nowMs, list: undefined, set: undefined, incarnation: this.#created++, movedAt: nowMs };
       this.#bytes += SLOT_BYTES;
-    } else this.#slots.delete(key); // re-inserted below: the map stays in order of last update
-    this.#slots.set(key, s);
+      this.#slots.set(key, s);
+    } else if (nowMs - s.movedAt >= REORDER_MS || nowMs < s.movedAt) {
+      // Moved to the end: the map stays in order of last update, to within REORDER_MS.
+      s.movedAt = nowMs;
+      this.#slots.delete(key);
+      this.#slots.set(key, s);
+    }
     return s;
   }
 
@@ -130,38 +144,20 @@ export class DetectorMemory {
       const stampAfter = op.items.length === 0 ? stampBefore : `${s.incarnation}.${s.value}`;
       return { kind: 'append', before, stamp: { before: stampBefore, after: stampAfter } };
     }
-    if (s.set === undefined) s.set = new Map();
+    if (s.set === undefined) s.set = new RememberSet();
     const set = s.set;
-    // Members older than the ttl are forgotten, oldest first (the map is in order of addition).
-    // At most once a second per set: a lookup checks a member's age itself, so this only frees
-    // memory sooner, and starting an iteration on every update was most of an update's cost.
-    if (nowMs - s.at >= SWEEP_EVERY_MS || nowMs < s.at) {
-      s.at = nowMs;
-      for (const [m, t] of set) {
-        if (nowMs - t < op.ttlMs) break;
-        set.delete(m);
-        this.#grow(s, -itemBytes(m));
-      }
+    // Members older than the ttl are forgotten, oldest first (a lookup checks a member's age
+    // itself, so this only frees memory sooner; it stops at the first member still fresh).
+    set.dropAddedBefore(nowMs - op.ttlMs, (m) => this.#grow(s, -itemBytes(m)));
+    // Every member answered before any is added (a member twice in one op is answered the same twice).
+    const members = op.members;
+    const seen: boolean[] = new Array(members.length);
+    for (let i = 0; i < members.length; i++) {
+      const t = set.addedAt(members[i] as string);
+      seen[i] = t !== undefined && nowMs - t < op.ttlMs;
     }
-    const seen = op.members.map((m) => {
-      const t = set.get(m);
-      if (t !== undefined) {
-        set.delete(m);
-        this.#grow(s, -itemBytes(m));
-      }
-      return t !== undefined && nowMs - t < op.ttlMs;
-    });
-    for (const m of op.members) {
-      if (set.has(m)) continue;
-      set.set(m, nowMs);
-      this.#grow(s, itemBytes(m));
-    }
-    if (set.size > op.max)
-      for (const [m] of set) {
-        if (set.size <= op.max) break;
-        set.delete(m);
-        this.#grow(s, -itemBytes(m));
-      }
+    for (const m of members) if (set.add(m, nowMs)) this.#grow(s, itemBytes(m));
+    while (set.size > op.max) this.#grow(s, -itemBytes(set.dropOldest() as string));
     s.expiresAt = nowMs + op.ttlMs;
     return { kind: 'remember', seen };
   }
