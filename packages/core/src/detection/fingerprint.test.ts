@@ -14,25 +14,41 @@ const options = (secret: string) => ({
 });
 const image = (seed: number) => Array.from({ length: 16 }, (_, i) => ((i * 7 + seed * 13) % 17) as number);
 
+/** The tokens of a row computed from the definition (FNV-1a window hashes, the 5 largest, AES-256 of each): no cache. */
+function keyedTokens(row: number[], secret: string): string[] {
+  const q = row.map((v) => Math.min(7, Math.floor((v * 8) / 16)));
+  const hashes = Array.from({ length: 13 }, (_, s) => {
+    let h = (0x811c9dc5 ^ s) >>> 0;
+    for (let k = s; k < s + 4; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
+    return h;
+  });
+  const top = [...new Set(hashes)].sort((a, b) => b - a).slice(0, 5);
+  const cipher = createCipheriv('aes-256-ecb', deriveKey(Buffer.from(secret), 'bulwark near-duplicate windows v1'), null);
+  cipher.setAutoPadding(false);
+  return top.map((h) => {
+    const block = Buffer.alloc(16);
+    block.writeUInt32LE(h, 0);
+    return cipher.update(block).toString('base64url', 0, 9);
+  });
+}
+
 describe('Fingerprinter window tokens', () => {
   it('are AES-256 of the window hash (little-endian, zero-padded) under a key derived for this use, 12 base64url characters', () => {
-    // The window hashes of a row, as the fingerprinter computes them (FNV-1a over cells, seeded by position).
     const row = image(1);
-    const q = row.map((v) => Math.min(7, Math.floor((v * 8) / 16)));
-    const hashes = Array.from({ length: 13 }, (_, s) => {
-      let h = (0x811c9dc5 ^ s) >>> 0;
-      for (let k = s; k < s + 4; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
-      return h;
-    });
-    const top = [...new Set(hashes)].sort((a, b) => b - a).slice(0, 5);
-    const cipher = createCipheriv('aes-256-ecb', deriveKey(Buffer.from('fingerprint-test-secret'), 'bulwark near-duplicate windows v1'), null);
-    cipher.setAutoPadding(false);
-    const expected = top.map((h) => {
-      const block = Buffer.alloc(16);
-      block.writeUInt32LE(h, 0);
-      return cipher.update(block).toString('base64url', 0, 9);
-    });
-    expect(new Fingerprinter(options('fingerprint-test-secret')).tokens(row)).toEqual(expected);
+    expect(new Fingerprinter(options('fingerprint-test-secret')).tokens(row)).toEqual(keyedTokens(row, 'fingerprint-test-secret'));
+  });
+
+  it('answers from its cache exactly what the cipher gives, also for windows whose hashes share a cache slot', () => {
+    const f = new Fingerprinter(options('fingerprint-test-secret'));
+    // 2,000 varied rows: ~26,000 distinct windows in 2^17 slots, so many pairs share a slot.
+    let x = 12345;
+    const rows = Array.from({ length: 2000 }, () =>
+      Array.from({ length: 16 }, () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return (x >>> 16) % 17;
+      }),
+    );
+    for (let pass = 0; pass < 2; pass++) for (const r of rows) expect(f.tokens(r)).toEqual(keyedTokens(r, 'fingerprint-test-secret'));
   });
 
   it('gives the same tokens from its cache as from the cipher, the same across instances with one secret, and others with another secret', () => {

@@ -18,8 +18,12 @@ import { createCipheriv } from 'node:crypto';
 import { deriveKey } from '../runtime/derive-key.js';
 import { SipHash24 } from './siphash.js';
 
-/** Most window tokens cached (about 6 MB). */
-const TOKEN_CACHE = 100_000;
+/**
+ * Window tokens cached, direct-mapped by the window's hash (2^17 slots, about 6 MB when full): a
+ * slot holds the last hash that landed there and its token. The Map keyed by the hash it replaced
+ * was 8% of a near-duplicates call in a profile (most 32-bit hashes are heap numbers to V8).
+ */
+const TOKEN_CACHE_BITS = 17;
 
 export interface FingerprintOptions {
   /** Per-feature lower and upper ends of the quantisation range (equal-width cells)… */
@@ -53,8 +57,11 @@ export class Fingerprinter {
   private exactBytes: Uint8Array;
   private readonly exactTag = new Uint8Array(8);
   private readonly sip: SipHash24;
-  /** Tokens by window hash, so a recurring window is keyed once (bounded; cleared when full). */
-  private readonly tokenCache = new Map<number, string>();
+  /** Tokens by window hash, so a recurring window is keyed once: slot = low bits of the hash. */
+  private readonly cachedHash = new Uint32Array(1 << TOKEN_CACHE_BITS);
+  private readonly cachedToken: (string | undefined)[] = new Array(1 << TOKEN_CACHE_BITS).fill(undefined);
+  /** The window hashes, sorted (reused: no array per row). */
+  private readonly sorted: Uint32Array;
   private readonly cipher: ReturnType<typeof createCipheriv>;
   /** One 16-byte block per window still to key: its hash in the first word, zeros after. */
   private readonly blocks: Buffer;
@@ -66,6 +73,7 @@ export class Fingerprinter {
     this.q = new Uint8Array(this.d);
     this.windows = Math.max(1, this.d - o.window + 1);
     this.hashes = new Uint32Array(this.windows);
+    this.sorted = new Uint32Array(this.windows);
     this.exactBytes = new Uint8Array(2 + 2 * 64 + 8 * this.d);
     this.exactMessage = new DataView(this.exactBytes.buffer);
     const exactKey = deriveKey(o.secret, 'bulwark near-duplicate exact repeats v1');
@@ -136,8 +144,11 @@ export class Fingerprinter {
       for (let k = s; k < s + w; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193) >>> 0;
       hashes[s] = h;
     }
-    // The `keep` largest distinct hashes (a typed-array sort is numeric and allocation-light).
-    const sorted = hashes.slice().sort();
+    // The `keep` largest distinct hashes (a typed-array sort is numeric and in place).
+    const sorted = this.sorted;
+    sorted.set(hashes);
+    sorted.sort();
+    const mask = (1 << TOKEN_CACHE_BITS) - 1;
     const out: string[] = [];
     const pending = this.pending;
     const pendingAt = this.pendingAt;
@@ -146,7 +157,8 @@ export class Fingerprinter {
     for (let i = sorted.length - 1; i >= 0 && out.length < this.o.keep; i--) {
       const h = sorted[i] as number;
       if (i < sorted.length - 1 && h === sorted[i + 1]) continue;
-      const token = this.tokenCache.get(h);
+      const slot = h & mask;
+      const token = this.cachedHash[slot] === h ? this.cachedToken[slot] : undefined;
       if (token === undefined) {
         pending.push(h);
         pendingAt.push(out.length);
@@ -159,11 +171,12 @@ export class Fingerprinter {
       this.blocks.fill(0, 0, 16 * pending.length);
       for (let k = 0; k < pending.length; k++) this.blocks.writeUInt32LE(pending[k] as number, 16 * k);
       const keyed = this.cipher.update(this.blocks.subarray(0, 16 * pending.length));
-      if (this.tokenCache.size + pending.length > TOKEN_CACHE) this.tokenCache.clear();
       for (let k = 0; k < pending.length; k++) {
         // 9 bytes, 12 base64url characters: 72 bits, as the HMAC tokens before.
         const token = keyed.toString('base64url', 16 * k, 16 * k + 9);
-        this.tokenCache.set(pending[k] as number, token);
+        const h = pending[k] as number;
+        this.cachedHash[h & mask] = h;
+        this.cachedToken[h & mask] = token;
         out[pendingAt[k] as number] = token;
       }
     }

@@ -137,7 +137,8 @@ export const nearDuplicates = defineGuard({
       );
     const fp = new Fingerprinter({ lo, hi, edges, levels: o.levels, window: Math.min(o.window, width), keep: o.keep, secret });
     const needed = (n: number) => Math.max(1, Math.ceil(o.matchThreshold * n));
-    const shardOf = (t: string) => t.charCodeAt(0) % SHARDS;
+    // Store keys built once: a key string built per token would be hashed afresh on every lookup.
+    const shardKeys = Array.from({ length: SHARDS }, (_, k) => `nd:${k}`);
     const remember = (key: string, members: string[]): DetectorOp => ({ kind: 'remember', key, members, max: o.capacity, ttlMs: o.historyMs });
 
     /**
@@ -177,26 +178,21 @@ export const nearDuplicates = defineGuard({
         // Exact-repeat tokens ("r:" and 11 characters) share the fingerprints' sets (no extra store
         // operation) but never equal a fingerprint token (12 characters), so they never match content.
         const repeats = o.repeats === 'answer' ? ctx.input.map((row) => `r:${fp.exact(row, ctx.principal.hash)}`) : undefined;
-        // Members by store key (≤ 16 keys, DETECTOR_LIMITS.maxOps); one update per ≤ 256 members in a key: a call of a few rows is one update.
-        const byKey = new Map<string, string[]>();
-        const add = (key: string, t: string) => {
-          const members = byKey.get(key);
-          if (members === undefined) byKey.set(key, [t]);
-          else members.push(t);
-        };
-        for (const ts of tokens) for (const t of ts) add(`nd:${shardOf(t)}`, t);
-        if (repeats !== undefined) for (const t of new Set(repeats)) add(`nd:${t.charCodeAt(2) % SHARDS}`, t);
+        // Members by shard (≤ 16 keys, DETECTOR_LIMITS.maxOps); one update per ≤ 256 members in a key: a call of a few rows is one update.
+        const byShard: string[][] = Array.from({ length: SHARDS }, () => []);
+        for (const ts of tokens) for (const t of ts) (byShard[t.charCodeAt(0) % SHARDS] as string[]).push(t);
+        if (repeats !== undefined) for (const t of new Set(repeats)) (byShard[t.charCodeAt(2) % SHARDS] as string[]).push(t);
         const seen = new Map<string, boolean>();
         try {
           for (let start = 0; ; start += 256) {
             const ops: DetectorOp[] = [];
             const asked: string[][] = [];
-            for (const [key, members] of byKey) {
-              const part = members.slice(start, start + 256);
-              if (part.length === 0) continue;
-              ops.push(remember(key, part));
+            byShard.forEach((members, k) => {
+              const part = start === 0 && members.length <= 256 ? members : members.slice(start, start + 256);
+              if (part.length === 0) return;
+              ops.push(remember(shardKeys[k] as string, part));
               asked.push(part);
-            }
+            });
             if (ops.length === 0) break;
             const results: DetectorResult[] = await updateStore(store, 'global', ops, o.storeTimeoutMs);
             results.forEach((r, k) => {
