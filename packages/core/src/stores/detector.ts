@@ -50,7 +50,8 @@ export type DetectorOp =
     }
   /**
    * Answers, per member, whether it was in the set (added less than `ttlMs` ago), then adds them
-   * (refreshing their time); beyond `max` members the oldest are dropped.
+   * (refreshing their time); beyond `max` members the oldest are dropped. Every member is answered
+   * before any is added: a member named twice in one op gets the same answer twice.
    */
   | { readonly kind: 'remember'; readonly key: string; readonly members: readonly string[]; readonly max: number; readonly ttlMs: number };
 

@@ -130,6 +130,9 @@ export function detectorStoreCases(source: StoreSource<DetectorStore>): Conforma
         await op(['a']); // refreshes a: the oldest is now b
         await op(['d']); // four members, max three: b goes
         assert.deepEqual(seen(await op(['a', 'b', 'c', 'd'])), [true, false, true, true]);
+        // Every member is answered before any is added: one named twice is answered the same twice.
+        assert.deepEqual(seen(await op(['e', 'e', 'd', 'd'], 10)), [false, false, true, true]);
+        assert.deepEqual(seen(await op(['e'], 10)), [true]);
         const q = freshScope();
         await one(q, { kind: 'remember', key: 'm', members: ['x'], max: 10, ttlMs: 100 });
         await sleep(250);
