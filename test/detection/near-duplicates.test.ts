@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTarget, evasionAttack, functionTransport } from '@bulwark/attack-lab';
-import { type AnyGuard, createBulwark, isBulwarkError, MemoryStore, maskOutput, nearDuplicates } from '@bulwark/core';
+import { type AnyGuard, createBulwark, type DetectorStore, isBulwarkError, MemoryStore, maskOutput, nearDuplicates, StoreError } from '@bulwark/core';
 import { digitsData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -75,6 +75,61 @@ describe('near-duplicates', () => {
     }).wrap((r: number[][]) => digits.predict(r));
     expect(await call(match, [row], 'alice')).toBe('answered');
     expect(await call(match, [row], 'alice')).toBe('attack_suspected');
+  });
+
+  it('gives the same verdicts through the asynchronous store path (a shared store), calls of hundreds of rows included', async () => {
+    // The memory store seen only through the contract's `update` (no `updateSync`), as Redis is.
+    const asyncOnly = (store: MemoryStore): DetectorStore => ({
+      name: 'memory-async',
+      localKeys: true,
+      update: (scope, ops) => Promise.resolve().then(() => store.updateSync(scope, ops)),
+    });
+    const rows = benignRows();
+    // 300 rows × 21 tokens over 16 shards: several hundred members a shard, so several store updates a call.
+    const batch = rows.slice(0, 300);
+    const calls: [number[][], string][] = [
+      [batch, 'a'],
+      [batch, 'b'],
+      [[rows[400] as number[]], 'a'],
+      [[rows[400] as number[]], 'a'],
+      [[rows[400] as number[]], 'c'],
+      [rows.slice(500, 520), 'd'],
+    ];
+    const run = async (store: DetectorStore) => {
+      const predict = createBulwark({
+        guards: [nearDuplicates({ ...DIGITS, action: 'flag' }, { model: { name: 'digits', features: 64 }, stores: { memory: store } })],
+        onDecision: (d) => codes.push(d.code),
+      }).wrap((r: number[][]) => digits.predict(r));
+      const codes: string[] = [];
+      const flagged: number[] = [];
+      for (const [r, who] of calls) {
+        codes.length = 0;
+        await predict(r, { principal: who });
+        flagged.push(codes.filter((c) => c === 'attack_suspected').length);
+      }
+      return flagged;
+    };
+    const sync = await run(new MemoryStore());
+    expect(await run(asyncOnly(new MemoryStore()))).toEqual(sync);
+    expect(sync.slice(1, 5)).toEqual([1, 0, 0, 1]); // the batch again from b; a's retry; the same row from c
+  });
+
+  it('fails closed when its store cannot answer, synchronously or not, and answers (recorded) with onStoreError: allow', async () => {
+    const full = new MemoryStore({ maxDetectorBytes: 1000 });
+    const down: DetectorStore = { name: 'down', localKeys: false, update: () => Promise.reject(new StoreError('connection refused')) };
+    for (const store of [full, down]) {
+      const decisions: string[] = [];
+      const guarded = (onStoreError: 'deny' | 'allow') =>
+        createBulwark({
+          guards: [nearDuplicates({ ...DIGITS, onStoreError }, { model: { name: 'digits', features: 64 }, stores: { memory: store } })],
+          onDecision: (d) => decisions.push(d.code),
+        }).wrap((r: number[][]) => digits.predict(r));
+      const rows = benignRows().slice(0, 40);
+      const err = await guarded('deny')(rows, { principal: 'p' }).catch((e: unknown) => e);
+      expect(isBulwarkError(err) && { code: err.code, status: err.status }).toEqual({ code: 'store_unavailable', status: 503 });
+      expect(await guarded('allow')(rows, { principal: 'p' })).toHaveLength(40);
+      expect(decisions).toContain('detector_store_unavailable');
+    }
   });
 
   for (const [method, extra] of [

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createBulwark } from '../../bulwark.js';
 import { isBulwarkError, isConfigError } from '../../errors.js';
 import { riskKey } from '../../signals.js';
+import type { DetectorStore } from '../../stores/detector.js';
 import { MemoryStore } from '../../stores/memory.js';
+import { StoreError } from '../../stores/types.js';
 import type { AnyGuard, Prediction } from '../../types.js';
 import { budget } from '../budget/index.js';
 import { riskResponse } from './index.js';
@@ -20,10 +22,21 @@ const detector = (mode?: 'monitor'): AnyGuard => ({
 
 const model = (rows: number[][]): Prediction[] => rows.map(() => ({ label: 1, scores: [0.1234, 0.8766] }));
 
-function setup(mode?: 'monitor') {
+/**
+ * The memory store seen only through the contract's asynchronous `update` (no `updateSync`), as a
+ * Redis store is: the guard's promise path, with the memory store's answers.
+ */
+const asyncOnly = (store: MemoryStore): DetectorStore => ({
+  name: 'memory-async',
+  localKeys: true,
+  update: (scope, ops) => Promise.resolve().then(() => store.updateSync(scope, ops)),
+});
+
+function setup(mode?: 'monitor', path: 'sync' | 'async' = 'sync') {
   let now = 1_000_000;
   const clock = { now: () => now };
-  const store = new MemoryStore({ now: clock.now });
+  const memory = new MemoryStore({ now: clock.now });
+  const store = path === 'sync' ? memory : asyncOnly(memory);
   const predict = createBulwark({ guards: [riskResponse({}, { stores: { memory: store } }), detector(mode)] }).wrap(model);
   return {
     predict,
@@ -34,8 +47,11 @@ function setup(mode?: 'monitor') {
 }
 
 describe('risk-response', () => {
-  it('answers a caller less and less as its detections add up, then refuses it until its risk decays', async () => {
-    const { predict, advance } = setup();
+  it.each([
+    'sync',
+    'async',
+  ] as const)('answers a caller less and less as its detections add up, then refuses it until its risk decays (%s store)', async (path) => {
+    const { predict, advance } = setup(undefined, path);
     const bad = [[-1, 0]];
     const good = [[1, 0]];
     const full = [{ label: 1, scores: [0.1234, 0.8766] }];
@@ -141,5 +157,23 @@ describe('risk-response', () => {
       err = e;
     }
     expect(isConfigError(err) && err.issues[0]?.path).toBe('levels[1]');
+  });
+
+  it('fails closed when its store cannot answer, synchronously or not, and answers (recorded) with onStoreError: allow', async () => {
+    const full = new MemoryStore({ maxDetectorKeys: 1 });
+    const down: DetectorStore = { name: 'down', localKeys: false, update: () => Promise.reject(new StoreError('connection refused')) };
+    for (const store of [full, down]) {
+      const decisions: string[] = [];
+      const guarded = (onStoreError: 'deny' | 'allow') =>
+        createBulwark({
+          guards: [riskResponse({ onStoreError }, { stores: { memory: store } }), detector()],
+          onDecision: (d) => decisions.push(d.code),
+        }).wrap(model);
+      if (store === full) await guarded('deny')([[1, 0]], { principal: 'first' }); // takes the one key
+      const err = await guarded('deny')([[1, 0]], { principal: 'p' }).catch((e: unknown) => e);
+      expect(isBulwarkError(err) && { code: err.code, status: err.status }).toEqual({ code: 'store_unavailable', status: 503 });
+      expect(await guarded('allow')([[1, 0]], { principal: 'p' })).toEqual([{ label: 1, scores: [0.1234, 0.8766] }]);
+      expect(decisions).toContain('detector_store_unavailable');
+    }
   });
 });

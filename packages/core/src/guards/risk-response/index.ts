@@ -24,6 +24,7 @@ import { type Disclosure, disclose } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { budgetTighteningKey, riskKey } from '../../signals.js';
+import type { DetectorResult } from '../../stores/detector.js';
 import type { Guard, GuardContext, GuardVerdict, Prediction } from '../../types.js';
 import { defineGuard } from '../define.js';
 
@@ -105,12 +106,31 @@ export const riskResponse = defineGuard({
     const scale = 10 ** o.decimals;
     const round = (x: number) => Math.round(x * scale) / scale;
 
-    /** The caller's points as the call starts (a decay op that adds nothing reads them). */
-    async function points(ctx: GuardContext<unknown, Prediction[]>): Promise<number> {
-      const [r] = await updateStore(store, ctx.principal.hash, [{ kind: 'decay', key: RISK_KEY, add: 0, halfLifeMs: o.halfLifeMs }], o.storeTimeoutMs);
-      const value = r?.kind === 'decay' ? r.value : 0;
-      ctx.state.set(POINTS, value);
-      return value;
+    /** The caller's points as the call starts (a decay op that adds nothing reads them); synchronous with a synchronous store. */
+    function points(ctx: GuardContext<unknown, Prediction[]>): number | Promise<number> {
+      const read = (results: readonly DetectorResult[]) => {
+        const r = results[0];
+        const value = r?.kind === 'decay' ? r.value : 0;
+        ctx.state.set(POINTS, value);
+        return value;
+      };
+      const r = updateStore(store, ctx.principal.hash, [{ kind: 'decay', key: RISK_KEY, add: 0, halfLifeMs: o.halfLifeMs }], o.storeTimeoutMs);
+      return Array.isArray(r) ? read(r) : r.then(read);
+    }
+
+    /** The verdict for the caller's points as the call starts. */
+    function respond(p: number): GuardVerdict<never> | undefined {
+      const level = levelOf(p);
+      if (level === 'deny') return blocked(p);
+      if (level !== 'tighten') return undefined;
+      // Recorded as a decision of its own; the budget that reads the signal enforces it.
+      return {
+        action: 'flag',
+        code: 'risk_budget_tightened',
+        message: `the caller's budget is divided by ${o.tightenBy} by its risk`,
+        signals: [budgetTighteningKey.of(o.tightenBy)],
+        attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': 'tighten' },
+      };
     }
 
     function blocked(p: number): GuardVerdict<never> {
@@ -130,23 +150,15 @@ export const riskResponse = defineGuard({
       // Read in settle, so the detectors may come after it: listed first, it refuses a blocked
       // caller before anything else runs, and still learns what a refused call's detectors found.
       signals: { settles: [riskKey], writes: [budgetTighteningKey] },
-      async beforeInference(ctx) {
+      beforeInference(ctx) {
+        const failed = (err: unknown) => storeFailure(err, o.onStoreError, 'risk assessment');
+        let p: number | Promise<number>;
         try {
-          const p = await points(ctx);
-          const level = levelOf(p);
-          if (level === 'deny') return blocked(p);
-          if (level !== 'tighten') return undefined;
-          // Recorded as a decision of its own; the budget that reads the signal enforces it.
-          return {
-            action: 'flag',
-            code: 'risk_budget_tightened',
-            message: `the caller's budget is divided by ${o.tightenBy} by its risk`,
-            signals: [budgetTighteningKey.of(o.tightenBy)],
-            attributes: { 'bulwark.risk.points': Math.round(p * 100) / 100, 'bulwark.risk.level': 'tighten' },
-          };
+          p = points(ctx);
         } catch (err) {
-          return storeFailure(err, o.onStoreError, 'risk assessment');
+          return failed(err);
         }
+        return typeof p === 'number' ? respond(p) : p.then(respond, failed);
       },
       afterInference(ctx) {
         const p = ctx.state.get(POINTS) as number | undefined;
@@ -180,15 +192,16 @@ export const riskResponse = defineGuard({
         };
       },
       /** Adds what this call's detectors found (the risk signal, 0 to 1) to the caller's points, refused call or not. */
-      async settle(ctx) {
+      settle(ctx) {
         const signal = Math.min(1, Math.max(0, ctx.get(riskKey) ?? 0));
-        if (signal > 0)
-          await updateStore(
-            store,
-            ctx.principal.hash,
-            [{ kind: 'decay', key: RISK_KEY, add: signal * o.pointsPerSignal, halfLifeMs: o.halfLifeMs }],
-            o.storeTimeoutMs,
-          );
+        if (signal <= 0) return undefined;
+        const r = updateStore(
+          store,
+          ctx.principal.hash,
+          [{ kind: 'decay', key: RISK_KEY, add: signal * o.pointsPerSignal, halfLifeMs: o.halfLifeMs }],
+          o.storeTimeoutMs,
+        );
+        return Array.isArray(r) ? undefined : r.then(() => undefined);
       },
     };
   },
