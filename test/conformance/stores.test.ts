@@ -73,6 +73,21 @@ describe('RedisStore', () => {
     expect(await made.client.exists(key(c))).toBe(0);
   });
 
+  it('pushes a rate-only hash’s expiry back about once a period, not on every decision, and never past its bound', async () => {
+    const d = new PrincipalHasher('conformance-secret-0123456789').hash('user', 'ttl-d');
+    const key = `${made.prefix}{${d}}:b`;
+    const rate = { key: 'rate', kind: 'gcra' as const, limit: 1000, periodMs: 10_000, cost: 1 };
+    await made.store.consume(d, [rate]);
+    const first = await made.client.hget(key, '~exp');
+    for (let i = 0; i < 20; i++) await made.store.consume(d, [rate]);
+    // Twenty decisions within a few ms: the expiry set by the first still covers them all.
+    expect(await made.client.hget(key, '~exp')).toBe(first);
+    // At most the drained debt (21 units at 1,000 per 10 s: 210 ms) plus two periods away.
+    const ttl = await made.client.pttl(key);
+    expect(ttl).toBeGreaterThan(10_000);
+    expect(ttl).toBeLessThanOrEqual(20_000 + 210 + 50);
+  });
+
   it('reloads its scripts after the server forgot them (SCRIPT FLUSH, restart, new node)', async () => {
     const check = { key: 'q', kind: 'window' as const, limit: 5, periodMs: 60_000, cost: 1 };
     const scope = new PrincipalHasher('conformance-secret-0123456789').hash('user', 'noscript');

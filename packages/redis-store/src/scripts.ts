@@ -40,7 +40,7 @@ local out = {1, 0, 0, now}
 local set, k = {}, 0
 local leases
 local refused, retry, z, f, i = 0, 0, 1, 2, 0
-local need, total = 0, false
+local need, target, total = 0, 0, false
 local b, last = nf + 1, #ARGV
 while b < last do
   i = i + 1
@@ -67,6 +67,8 @@ while b < last do
       k = k + 4
       local keep = now + ceil(after * period / limit) + period
       if keep > need then need = keep end
+      -- Extended one more period ahead, so a steady caller pushes it back once a period, not on every decision.
+      if keep + period > target then target = keep + period end
     end
     f = f + 2
     b = b + 5
@@ -84,6 +86,7 @@ while b < last do
       set[k + 1], set[k + 2], set[k + 3], set[k + 4] = ARGV[f], used + cost, ARGV[f + 1], start
       k = k + 4
       if start + period > need then need = start + period end
+      if start + period > target then target = start + period end
     end
     f = f + 2
     b = b + 6
@@ -136,14 +139,16 @@ if k > 0 then
   if total then
     if exp ~= -1 then set[k + 1], set[k + 2] = '~exp', -1; extend = true end
   elseif exp ~= -1 and (exp == nil or need > exp) then
-    -- A hash that holds a lifetime total never expires (-1). Otherwise later than needed (a drained debt plus one period, a window's end), so that it is pushed back
-    -- about once per period rather than on every decision.
-    set[k + 1], set[k + 2] = '~exp', need
+    -- A hash that holds a lifetime total never expires (-1). Otherwise it lives until every
+    -- counter may go (a drained debt plus one period, a window's end), and a debt's share is set
+    -- a period later still (target), so that it is pushed back about once per period rather than
+    -- on every decision (measured: the extension was a sixth of a rate-only decision's server time).
+    set[k + 1], set[k + 2] = '~exp', target
     extend = true
   end
   redis.call('HSET', h, unpack(set))
   if extend then
-    if total then redis.call('PERSIST', h) else redis.call('PEXPIREAT', h, need) end
+    if total then redis.call('PERSIST', h) else redis.call('PEXPIREAT', h, target) end
   end
 end
 return out
