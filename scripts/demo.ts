@@ -61,9 +61,10 @@ for (const [name, tx] of [
   ['night-time foreign online purchase', [950, 3, 0.8, 400, 4, 0, 1, 20]],
 ] as const) {
   const r = await post(JSON.stringify({ inputs: tx }), ANALYST);
-  say(
-    `  ${name}: ${r.body.predictions?.[0]?.label === 1 ? color(31, 'FRAUD') : color(32, 'legit')} (p(fraud) = ${r.body.predictions?.[0]?.scores?.[1]?.toFixed(2)})`,
-  );
+  const p = r.body.predictions?.[0];
+  // A row far from the training data is answered with its label only (ood's `degrade`).
+  const detail = p?.scores ? `p(fraud) = ${p.scores[1]?.toFixed(2)}` : 'label only: far from the training data';
+  say(`  ${name}: ${p?.label === 1 ? color(31, 'FRAUD') : color(32, 'legit')} (${detail})`);
 }
 
 step('2. Probing with malformed and poisoned requests');
@@ -130,7 +131,10 @@ const got = await post(JSON.stringify({ inputs: honest }), ANALYST);
 const want = (await reference.predict(honest)).map((p) => p.label);
 const agree = got.body.predictions?.filter((p, i) => p.label === want[i]).length ?? 0;
 const withScores = got.body.predictions?.filter((p) => p.scores !== undefined).length ?? 0;
-say(`  ${got.status}: ${agree} of ${honest.length} verdicts as the unguarded model gives them, ${withScores} with their scores`);
+const labelOnly = honest.length - withScores;
+say(
+  `  ${got.status}: ${agree} of ${honest.length} verdicts as the unguarded model gives them, ${withScores} with their scores${labelOnly > 0 ? ` (${labelOnly} far from the training data answered with the label only: ood's calibrated 1% false-positive rate)` : ''}`,
+);
 
 step('Summary');
 say('  guard decisions during the run:');

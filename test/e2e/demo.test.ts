@@ -19,4 +19,9 @@ it('pnpm demo: flood detected, clone worthless, evasion refused, analyst served'
   const [, flipped] = out.match(/(none|\d+) of 20 flagged transactions now pass as legit/) ?? [];
   expect(flipped === 'none' || Number(flipped) <= 2).toBe(true);
   expect(out).toMatch(/200: 200 of 200 verdicts as the unguarded model gives them/);
+  // Scores for all but ood's calibrated share (1%; 2% allows for chance in 200 rows).
+  const [, withScores] = out.match(/verdicts as the unguarded model gives them, (\d+) with their scores/) ?? [];
+  expect(Number(withScores)).toBeGreaterThanOrEqual(196);
+  // Every answer printed as something (a label-only answer has no p(fraud) to print).
+  expect(out).not.toContain('undefined');
 });
