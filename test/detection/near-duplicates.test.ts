@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTarget, evasionAttack, functionTransport } from '@bulwark/attack-lab';
-import { type AnyGuard, createBulwark, type DetectorStore, isBulwarkError, MemoryStore, maskOutput, nearDuplicates, StoreError } from '@bulwark/core';
+import { type AnyGuard, createBulwark, type DetectorStore, isBulwarkError, MemoryStore, maskOutput, nearDuplicates } from '@bulwark/core';
+import { asyncDetectorStore, unavailableDetectorStore } from '@bulwark/core/testing';
 import { digitsData, modelPath } from '@bulwark/models';
 import { loadOnnxClassifier, type OnnxClassifier } from '@bulwark/onnx';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -78,12 +79,6 @@ describe('near-duplicates', () => {
   });
 
   it('gives the same verdicts through the asynchronous store path (a shared store), calls of hundreds of rows included', async () => {
-    // The memory store seen only through the contract's `update` (no `updateSync`), as Redis is.
-    const asyncOnly = (store: MemoryStore): DetectorStore => ({
-      name: 'memory-async',
-      localKeys: true,
-      update: (scope, ops) => Promise.resolve().then(() => store.updateSync(scope, ops)),
-    });
     const rows = benignRows();
     // 300 rows × 21 tokens over 16 shards: several hundred members a shard, so several store updates a call.
     const batch = rows.slice(0, 300);
@@ -110,13 +105,13 @@ describe('near-duplicates', () => {
       return flagged;
     };
     const sync = await run(new MemoryStore());
-    expect(await run(asyncOnly(new MemoryStore()))).toEqual(sync);
+    expect(await run(asyncDetectorStore(new MemoryStore()))).toEqual(sync);
     expect(sync.slice(1, 5)).toEqual([1, 0, 0, 1]); // the batch again from b; a's retry; the same row from c
   });
 
   it('fails closed when its store cannot answer, synchronously or not, and answers (recorded) with onStoreError: allow', async () => {
     const full = new MemoryStore({ maxDetectorBytes: 1000 });
-    const down: DetectorStore = { name: 'down', localKeys: false, update: () => Promise.reject(new StoreError('connection refused')) };
+    const down = unavailableDetectorStore();
     for (const store of [full, down]) {
       const decisions: string[] = [];
       const guarded = (onStoreError: 'deny' | 'allow') =>

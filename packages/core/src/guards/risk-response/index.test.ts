@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createBulwark } from '../../bulwark.js';
 import { isBulwarkError, isConfigError } from '../../errors.js';
 import { riskKey } from '../../signals.js';
-import type { DetectorStore } from '../../stores/detector.js';
 import { MemoryStore } from '../../stores/memory.js';
-import { StoreError } from '../../stores/types.js';
+import { asyncDetectorStore, unavailableDetectorStore } from '../../testing/stores.js';
 import type { AnyGuard, Prediction } from '../../types.js';
 import { budget } from '../budget/index.js';
 import { riskResponse } from './index.js';
@@ -22,21 +21,11 @@ const detector = (mode?: 'monitor'): AnyGuard => ({
 
 const model = (rows: number[][]): Prediction[] => rows.map(() => ({ label: 1, scores: [0.1234, 0.8766] }));
 
-/**
- * The memory store seen only through the contract's asynchronous `update` (no `updateSync`), as a
- * Redis store is: the guard's promise path, with the memory store's answers.
- */
-const asyncOnly = (store: MemoryStore): DetectorStore => ({
-  name: 'memory-async',
-  localKeys: true,
-  update: (scope, ops) => Promise.resolve().then(() => store.updateSync(scope, ops)),
-});
-
 function setup(mode?: 'monitor', path: 'sync' | 'async' = 'sync') {
   let now = 1_000_000;
   const clock = { now: () => now };
   const memory = new MemoryStore({ now: clock.now });
-  const store = path === 'sync' ? memory : asyncOnly(memory);
+  const store = path === 'sync' ? memory : asyncDetectorStore(memory);
   const predict = createBulwark({ guards: [riskResponse({}, { stores: { memory: store } }), detector(mode)] }).wrap(model);
   return {
     predict,
@@ -161,7 +150,7 @@ describe('risk-response', () => {
 
   it('fails closed when its store cannot answer, synchronously or not, and answers (recorded) with onStoreError: allow', async () => {
     const full = new MemoryStore({ maxDetectorKeys: 1 });
-    const down: DetectorStore = { name: 'down', localKeys: false, update: () => Promise.reject(new StoreError('connection refused')) };
+    const down = unavailableDetectorStore();
     for (const store of [full, down]) {
       const decisions: string[] = [];
       const guarded = (onStoreError: 'deny' | 'allow') =>
