@@ -3,6 +3,7 @@ import { createBulwark } from '../../bulwark.js';
 import { shapiroWilkW, shapiroWilkWSorted } from '../../detection/shapiro-wilk.js';
 import type { DetectorStore } from '../../stores/detector.js';
 import { MemoryStore } from '../../stores/memory.js';
+import { asyncDetectorStore } from '../../testing/stores.js';
 import type { Prediction } from '../../types.js';
 import { extractionDetection } from './index.js';
 import { SortedWindow } from './local-state.js';
@@ -27,11 +28,15 @@ describe('extraction-detection (PRADA)', () => {
   });
 
   /** The first call (1-based) at which the caller was flagged, or undefined. */
-  const flaggedAt = async (rows: number[][], options: Parameters<typeof extractionDetection>[0] = {}): Promise<number | undefined> => {
+  const flaggedAt = async (
+    rows: number[][],
+    options: Parameters<typeof extractionDetection>[0] = {},
+    store: DetectorStore = new MemoryStore(),
+  ): Promise<number | undefined> => {
     let at: number | undefined;
     let n = 0;
     const predict = createBulwark({
-      guards: [extractionDetection(options, { stores: { memory: new MemoryStore() } })],
+      guards: [extractionDetection(options, { stores: { memory: store } })],
       onDecision: (d) => {
         if (d.code === 'attack_suspected' && at === undefined) at = n;
       },
@@ -84,6 +89,8 @@ describe('extraction-detection (PRADA)', () => {
     const at = await flaggedAt(probes);
     expect(at).toBeDefined();
     expect(at as number).toBeLessThanOrEqual(300);
+    // The same through the asynchronous store path (as on Redis): flagged at the same query.
+    expect(await flaggedAt(probes, {}, asyncDetectorStore(new MemoryStore()))).toBe(at);
   });
 });
 
