@@ -51,3 +51,26 @@ export function updateStore(store: DetectorStore, scope: string, ops: readonly D
     },
   );
 }
+
+/**
+ * One store update, then `next` with its results: synchronously when the store answers
+ * synchronously (the memory store: no promise and no deadline race per call), else once the
+ * promise settles. A store failure, thrown or rejected, goes to `failed` (the guard's failure
+ * policy); what `next` throws is not a store failure and propagates.
+ */
+export function updateThen<T>(
+  store: DetectorStore,
+  scope: string,
+  ops: readonly DetectorOp[],
+  timeoutMs: number,
+  next: (results: DetectorResult[]) => T | Promise<T>,
+  failed: (err: unknown) => T,
+): T | Promise<T> {
+  let results: DetectorResult[] | Promise<DetectorResult[]>;
+  try {
+    results = updateStore(store, scope, ops, timeoutMs);
+  } catch (err) {
+    return failed(err);
+  }
+  return Array.isArray(results) ? next(results) : results.then(next, failed);
+}

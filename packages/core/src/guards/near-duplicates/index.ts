@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { labelOnlyRows } from '../../detection/degrade.js';
 import { Fingerprinter } from '../../detection/fingerprint.js';
-import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateThen } from '../../detection/store.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
@@ -191,37 +191,32 @@ export const nearDuplicates = defineGuard({
         const seen = new Map<string, boolean>();
         const failed = (err: unknown) => storeFailure(err, o.onStoreError, 'near-duplicate detection');
         /**
-         * One store update per 256 members of a shard, from `start`; then the verdict. Synchronous
-         * while the store answers synchronously (the memory store): no promise, no deadline timer.
+         * One store update for the next ≤ 256 members of each shard, from `start`; then the next
+         * ones, then the verdict. Synchronous while the store answers synchronously (updateThen).
          */
         const from = (start: number): GuardVerdict<ArrayLike<number>[]> | undefined | Promise<GuardVerdict<ArrayLike<number>[]> | undefined> => {
-          for (; ; start += 256) {
-            const ops: DetectorOp[] = [];
-            const asked: string[][] = [];
-            for (let k = 0; k < SHARDS; k++) {
-              const members = byShard[k];
-              if (members === undefined) continue;
-              const part = start === 0 && members.length <= 256 ? members : members.slice(start, start + 256);
-              if (part.length === 0) continue;
-              ops.push(remember(shardKeys[k] as string, part));
-              asked.push(part);
-            }
-            if (ops.length === 0) return verdict(tokens.length, judge(tokens, seen, repeats), ctx);
-            let results: DetectorResult[] | Promise<DetectorResult[]>;
-            try {
-              results = updateStore(store, 'global', ops, o.storeTimeoutMs);
-            } catch (err) {
-              return failed(err);
-            }
-            if (!Array.isArray(results)) {
-              const next = start + 256;
-              return results.then((r) => {
-                collect(r, asked);
-                return from(next);
-              }, failed);
-            }
-            collect(results, asked);
+          const ops: DetectorOp[] = [];
+          const asked: string[][] = [];
+          for (let k = 0; k < SHARDS; k++) {
+            const members = byShard[k];
+            if (members === undefined) continue;
+            const part = start === 0 && members.length <= 256 ? members : members.slice(start, start + 256);
+            if (part.length === 0) continue;
+            ops.push(remember(shardKeys[k] as string, part));
+            asked.push(part);
           }
+          if (ops.length === 0) return verdict(tokens.length, judge(tokens, seen, repeats), ctx);
+          return updateThen(
+            store,
+            'global',
+            ops,
+            o.storeTimeoutMs,
+            (results) => {
+              collect(results, asked);
+              return from(start + 256);
+            },
+            failed,
+          );
         };
         const collect = (results: readonly DetectorResult[], asked: string[][]) => {
           results.forEach((r, k) => {

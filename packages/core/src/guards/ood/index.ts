@@ -24,7 +24,7 @@
  */
 
 import { labelOnlyRows } from '../../detection/degrade.js';
-import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateThen } from '../../detection/store.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
 import { profileFor, profileOption, rowsProblem } from '../../profile/for-guard.js';
@@ -181,12 +181,7 @@ export const ood = defineGuard({
           const own = rowsVerdict(ctx, found);
           return own?.action === 'deny' ? own : { action: 'flag', code: 'attack_suspected', message, attributes, signals };
         };
-        try {
-          const r = updateStore(store, ctx.principal.hash, ops, o.storeTimeoutMs);
-          return Array.isArray(r) ? judge(r) : r.then(judge, (err: unknown) => storeFailure(err, o.onStoreError, 'the ood caller rate'));
-        } catch (err) {
-          return storeFailure(err, o.onStoreError, 'the ood caller rate');
-        }
+        return updateThen(store, ctx.principal.hash, ops, o.storeTimeoutMs, judge, (err) => storeFailure(err, o.onStoreError, 'the ood caller rate'));
       },
       afterInference(ctx) {
         const rows = ctx.state.get(ROWS) as number[] | undefined;

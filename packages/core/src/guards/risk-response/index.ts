@@ -19,7 +19,7 @@
  * so a dry run changes nobody's answers.
  */
 
-import { detectorStore, detectorStoreOptions, storeFailure, updateStore } from '../../detection/store.js';
+import { detectorStore, detectorStoreOptions, storeFailure, updateStore, updateThen } from '../../detection/store.js';
 import { type Disclosure, disclose } from '../../disclosure.js';
 import { ConfigError } from '../../errors.js';
 import { type Infer, s } from '../../policy/schema.js';
@@ -106,16 +106,12 @@ export const riskResponse = defineGuard({
     const scale = 10 ** o.decimals;
     const round = (x: number) => Math.round(x * scale) / scale;
 
-    /** The caller's points as the call starts (a decay op that adds nothing reads them); synchronous with a synchronous store. */
-    function points(ctx: GuardContext<unknown, Prediction[]>): number | Promise<number> {
-      const read = (results: readonly DetectorResult[]) => {
-        const r = results[0];
-        const value = r?.kind === 'decay' ? r.value : 0;
-        ctx.state.set(POINTS, value);
-        return value;
-      };
-      const r = updateStore(store, ctx.principal.hash, [{ kind: 'decay', key: RISK_KEY, add: 0, halfLifeMs: o.halfLifeMs }], o.storeTimeoutMs);
-      return Array.isArray(r) ? read(r) : r.then(read);
+    /** The caller's points as the call starts, from a decay op that adds nothing (kept for afterInference). */
+    function pointsOf(ctx: GuardContext<unknown, Prediction[]>, results: readonly DetectorResult[]): number {
+      const r = results[0];
+      const value = r?.kind === 'decay' ? r.value : 0;
+      ctx.state.set(POINTS, value);
+      return value;
     }
 
     /** The verdict for the caller's points as the call starts. */
@@ -151,14 +147,15 @@ export const riskResponse = defineGuard({
       // caller before anything else runs, and still learns what a refused call's detectors found.
       signals: { settles: [riskKey], writes: [budgetTighteningKey] },
       beforeInference(ctx) {
-        const failed = (err: unknown) => storeFailure(err, o.onStoreError, 'risk assessment');
-        let p: number | Promise<number>;
-        try {
-          p = points(ctx);
-        } catch (err) {
-          return failed(err);
-        }
-        return typeof p === 'number' ? respond(p) : p.then(respond, failed);
+        const read = [{ kind: 'decay', key: RISK_KEY, add: 0, halfLifeMs: o.halfLifeMs }] as const;
+        return updateThen(
+          store,
+          ctx.principal.hash,
+          read,
+          o.storeTimeoutMs,
+          (results) => respond(pointsOf(ctx, results)),
+          (err) => storeFailure(err, o.onStoreError, 'risk assessment'),
+        );
       },
       afterInference(ctx) {
         const p = ctx.state.get(POINTS) as number | undefined;
